@@ -1,0 +1,197 @@
+/**
+ * The few system calls Node 20 does not offer, reached through koffi (FFI to libc): mknod for
+ * overlay whiteouts and device nodes, extended attributes, mount/umount, and AF_UNIX
+ * SOCK_SEQPACKET sockets for conmon's attach socket. libc is loaded on first use, so code that
+ * never needs these calls (the CLI) never pays for koffi.
+ */
+import { createRequire } from 'node:module';
+import { BerthError } from '../core/errors.js';
+
+// koffi ships as CommonJS; its typings are loose, so the bound functions are typed here.
+type KoffiFn = (...args: unknown[]) => number;
+interface Koffi {
+  load(name: string): { func(signature: string): KoffiFn };
+  errno(): number;
+  alloc(type: string, len: number): unknown;
+}
+
+interface LibC {
+  mknod: KoffiFn;
+  lsetxattr: KoffiFn;
+  lgetxattr: KoffiFn;
+  llistxattr: KoffiFn;
+  lremovexattr: KoffiFn;
+  mount: KoffiFn;
+  umount2: KoffiFn;
+  socket: KoffiFn;
+  connect: KoffiFn;
+  bind: KoffiFn;
+  listen: KoffiFn;
+  shutdown: KoffiFn;
+  close: KoffiFn;
+  strerror: (errno: number) => string;
+  koffi: Koffi;
+}
+
+let cached: LibC | undefined;
+
+function libc(): LibC {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const koffi = require('koffi') as Koffi;
+  const lib = koffi.load('libc.so.6');
+  cached = {
+    koffi,
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ uint8_t *list, size_t size)'),
+    lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    connect: lib.func('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+    bind: lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    shutdown: lib.func('int shutdown(int fd, int how)'),
+    close: lib.func('int close(int fd)'),
+    strerror: lib.func('const char *strerror(int errnum)') as unknown as (errno: number) => string,
+  };
+  return cached;
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 20: 'ENOTDIR', 21: 'EISDIR',
+  22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 61: 'ENODATA', 95: 'EOPNOTSUPP', 111: 'ECONNREFUSED', 122: 'EDQUOT',
+};
+
+/** An error shaped like Node's own system errors (`code`, `errno`, `syscall`, `path`). */
+export class SyscallError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly path?: string,
+  ) {
+    const code = ERRNO_NAMES[errno] ?? `E${errno}`;
+    super(`${syscall}${path ? ` ${path}` : ''}: ${libc().strerror(errno)} (${code})`);
+    this.code = code;
+  }
+  readonly code: string;
+}
+
+function check(ret: number, syscall: string, path?: string): number {
+  if (ret < 0) throw new SyscallError(syscall, libc().koffi.errno(), path);
+  return ret;
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+/** glibc's makedev encoding. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(libc().mknod(path, mode, makedev(major, minor)), 'mknod', path);
+}
+
+export function lsetxattr(path: string, name: string, value: Uint8Array): void {
+  check(libc().lsetxattr(path, name, value, value.length, 0), 'lsetxattr', path);
+}
+
+/** The value of an extended attribute, or undefined when the file does not have it. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const c = libc();
+  const size = c.lgetxattr(path, name, null, 0);
+  if (size < 0) {
+    const errno = c.koffi.errno();
+    if (errno === 61) return undefined; // ENODATA
+    throw new SyscallError('lgetxattr', errno, path);
+  }
+  const buf = Buffer.alloc(size);
+  const got = check(c.lgetxattr(path, name, buf, size), 'lgetxattr', path);
+  return buf.subarray(0, got);
+}
+
+export function llistxattr(path: string): string[] {
+  const c = libc();
+  const size = c.llistxattr(path, null, 0);
+  if (size < 0) {
+    const errno = c.koffi.errno();
+    if (errno === 95) return []; // EOPNOTSUPP: filesystem without xattrs
+    throw new SyscallError('llistxattr', errno, path);
+  }
+  if (size === 0) return [];
+  const buf = Buffer.alloc(size);
+  const got = check(c.llistxattr(path, buf, size), 'llistxattr', path);
+  return buf
+    .subarray(0, got)
+    .toString('utf8')
+    .split('\0')
+    .filter((n) => n.length > 0);
+}
+
+export function lremovexattr(path: string, name: string): void {
+  check(libc().lremovexattr(path, name), 'lremovexattr', path);
+}
+
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_BIND = 4096;
+export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+export const MNT_DETACH = 2;
+
+export function mount(source: string, target: string, fstype: string, flags: number, data: string | null): void {
+  check(libc().mount(source, target, fstype, flags, data), 'mount', target);
+}
+
+export function umount2(target: string, flags = 0): void {
+  check(libc().umount2(target, flags), 'umount', target);
+}
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+
+function sockaddrUn(path: string): Buffer {
+  const bytes = Buffer.from(path, 'utf8');
+  if (bytes.length >= 108) {
+    throw new BerthError('invalid', 'ERR_SOCKET_PATH_TOO_LONG', `socket path too long (${bytes.length} bytes, max 107): ${path}`);
+  }
+  const addr = Buffer.alloc(2 + 108);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  bytes.copy(addr, 2);
+  return addr;
+}
+
+/**
+ * Connect an AF_UNIX SOCK_SEQPACKET socket (Node's net module cannot) and return its fd.
+ * Read it with fs.read (one packet per read) and write it with fs.write (one packet per write).
+ */
+export function connectSeqpacket(path: string): number {
+  const c = libc();
+  const fd = check(c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), 'socket');
+  const addr = sockaddrUn(path);
+  if (c.connect(fd, addr, addr.length) < 0) {
+    const errno = c.koffi.errno();
+    c.close(fd);
+    throw new SyscallError('connect', errno, path);
+  }
+  return fd;
+}
+
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+/** shutdown(2): wakes a reader blocked on the socket (it then reads 0 bytes). */
+export function shutdownSocket(fd: number, how: number): void {
+  libc().shutdown(fd, how);
+}
