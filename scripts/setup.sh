@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # runtime: runc (default OCI runtime), crun (optional), conmon (per-container monitor),
-#          busybox-static (the offline busybox image), iptables/iproute2 (networking)
+#          busybox-static (the offline busybox image), iptables/iproute2 (networking), tini (--init)
 # tests:   skopeo and umoci (independent image checks), docker-registry (distribution 2.8.2, the
 #          reference registry), apache2-utils (htpasswd), containerd (ctr pulls from berth registry),
 #          curl, socat, python3, openssl
-PACKAGES=(runc crun conmon busybox-static iptables iproute2 skopeo umoci docker-registry apache2-utils
+PACKAGES=(runc crun conmon busybox-static tini iptables iproute2 skopeo umoci docker-registry apache2-utils
   containerd curl socat python3 openssl ca-certificates xz-utils bzip2 zstd attr)
 
 missing=()
