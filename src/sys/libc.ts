@@ -29,6 +29,7 @@ interface LibC {
   listen: KoffiFn;
   shutdown: KoffiFn;
   close: KoffiFn;
+  flock: KoffiFn;
   strerror: (errno: number) => string;
   koffi: Koffi;
 }
@@ -55,6 +56,7 @@ function libc(): LibC {
     listen: lib.func('int listen(int fd, int backlog)'),
     shutdown: lib.func('int shutdown(int fd, int how)'),
     close: lib.func('int close(int fd)'),
+    flock: lib.func('int flock(int fd, int operation)'),
     strerror: lib.func('const char *strerror(int errnum)') as unknown as (errno: number) => string,
   };
   return cached;
@@ -194,4 +196,30 @@ export const SHUT_RDWR = 2;
 /** shutdown(2): wakes a reader blocked on the socket (it then reads 0 bytes). */
 export function shutdownSocket(fd: number, how: number): void {
   libc().shutdown(fd, how);
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+/**
+ * Take an exclusive advisory lock on an open file descriptor without waiting. Returns false when
+ * another process holds it. The kernel drops the lock when the process dies, so a crash never
+ * leaves a stale lock behind.
+ */
+export function tryLockExclusive(fd: number): boolean {
+  const c = libc();
+  if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = c.koffi.errno();
+  if (errno === 11) return false; // EWOULDBLOCK
+  throw new SyscallError('flock', errno);
+}
+
+/** Take an exclusive lock, waiting for it (blocks the calling thread: use for short critical sections). */
+export function lockExclusive(fd: number): void {
+  check(libc().flock(fd, LOCK_EX), 'flock');
+}
+
+export function unlock(fd: number): void {
+  check(libc().flock(fd, LOCK_UN), 'flock');
 }
