@@ -145,6 +145,29 @@ export class LocalContentStore implements ContentStore {
     return removed;
   }
 
+  /**
+   * Take over a file whose content the caller has already hashed to `digest` (the registry's upload
+   * sessions live outside ingest/): fsync it and rename it into place, or remove it when the blob is
+   * there already. The file must be on the store's filesystem.
+   */
+  async adopt(file: string, digest: Digest): Promise<BlobInfo> {
+    const existing = await this.info(digest);
+    if (existing) {
+      await fsp.rm(file, { force: true });
+      return existing;
+    }
+    const fh = await fsp.open(file, 'r');
+    let size: number;
+    try {
+      await fh.sync();
+      size = (await fh.stat()).size;
+    } finally {
+      await fh.close();
+    }
+    await this.place(file, digest);
+    return { digest, size };
+  }
+
   /** @internal Move a verified ingest file into place. */
   async place(tmp: string, digest: Digest): Promise<void> {
     const target = this.path(digest);

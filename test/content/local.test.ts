@@ -64,4 +64,18 @@ describe('local content store', () => {
     assert.equal(await store.cleanIngest(60_000), 0);
     assert.equal(await store.cleanIngest(-1), 1);
   });
+  it('adopts a hashed file from outside ingest/, once per digest', async (t) => {
+    const dir = await tempDir(t);
+    const store = await LocalContentStore.open(join(dir, 'store'));
+    const data = Buffer.from('adopted content');
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    await writeFile(first, data);
+    await writeFile(second, data);
+    assert.deepEqual(await store.adopt(first, sha(data)), { digest: sha(data), size: data.length });
+    assert.deepEqual(await store.read(sha(data)), data);
+    // The second copy of the same content is dropped: the blob is there already.
+    assert.deepEqual(await store.adopt(second, sha(data)), { digest: sha(data), size: data.length });
+    assert.deepEqual((await readdir(dir)).sort(), ['store']);
+  });
 });
