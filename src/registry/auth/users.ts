@@ -12,7 +12,7 @@
  *     "anonymousPull": false
  *   }
  *
- * `account` "*" means any signed-in user; `anonymous` rules apply to requests without
+ * `account` "*" means any signed-in user; `anonymous` rules apply to everyone, with or without
  * credentials; in `repository`, `*` matches within one path component and `**` across them;
  * `catalog` grants `registry:catalog:*`; `anonymousPull: true` lets anyone pull every repository.
  */
@@ -60,9 +60,10 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/** Anonymous rules apply to everyone: signing in never gives less than staying anonymous. */
 function ruleApplies(rule: Rule, user: string | undefined): boolean {
-  if (user === undefined) return rule.anonymous === true;
-  return rule.account === '*' || rule.account === user;
+  if (rule.anonymous === true) return true;
+  return user !== undefined && (rule.account === '*' || rule.account === user);
 }
 
 /**
