@@ -175,23 +175,27 @@ export function waitExit(proc: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
 }
 
-/** The real `serve` process (node dist/src/registry/main.js serve ...) on a free port; stopped after the test. */
-export async function spawnServe(t: Ctx, args: string[]): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [REGISTRY_MAIN, 'serve', '--addr', '127.0.0.1:0', '--access-log', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A registry command run as its own process (node dist/src/registry/main.js ...), ready once its
+ * log says where it listens; killed after the test if still running.
+ */
+export async function spawnRegistryCommand(t: Ctx, args: string[]): Promise<ServeProcess> {
+  const proc = spawn(process.execPath, [REGISTRY_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
+    const check = () => {
+      const m = /"msg":"(?:token server )?listening","url":"([^"]+)"/.exec(out);
       if (m) {
-        proc.stderr?.off('data', onData);
-        proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+        proc.stderr?.off('data', check);
+        proc.off('exit', onExit);
         resolve(m[1]);
       }
     };
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`registry exited with ${code}: ${out}`)));
+    const onExit = (code: number | null) => reject(new Error(`${args[0]} exited with ${code}: ${out}`));
+    proc.stderr?.on('data', check);
+    proc.once('exit', onExit);
   });
   const sp: ServeProcess = {
     url,
@@ -210,6 +214,11 @@ export async function spawnServe(t: Ctx, args: string[]): Promise<ServeProcess> 
     if (proc.exitCode === null && proc.signalCode === null) await sp.kill();
   });
   return sp;
+}
+
+/** The real `serve` process on a free port, access log off unless args say otherwise. */
+export async function spawnServe(t: Ctx, args: string[]): Promise<ServeProcess> {
+  return spawnRegistryCommand(t, ['serve', '--addr', '127.0.0.1:0', '--access-log', 'off', ...args]);
 }
 
 /** A free TCP port on 127.0.0.1 (for servers that cannot be told to pick one). */

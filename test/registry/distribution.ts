@@ -1,0 +1,88 @@
+/**
+ * distribution 2.8.2 (Debian's docker-registry) as the reference registry: its own root, config
+ * and free port, filesystem storage with deletes on, stopped after the test.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../helpers/tmp.js';
+import { freePort, request, waitExit, type Ctx, type ServeProcess } from './helpers.js';
+
+export const DISTRIBUTION = '/usr/bin/docker-registry';
+
+export interface DistributionOptions {
+  htpasswd?: { path: string; realm: string };
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  tls?: { cert: string; key: string; ca: Buffer };
+  /** Access log on (off by default, as in the reference measurements). */
+  accessLog?: boolean;
+}
+
+function yamlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+export async function startDistribution(t: Ctx, opts: DistributionOptions = {}): Promise<ServeProcess> {
+  const dir = await tempDir(t, 'berth-distribution-');
+  const port = await freePort();
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    `    disabled: ${opts.accessLog ? 'false' : 'true'}`,
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${yamlString(join(dir, 'data'))}`,
+    '  delete:',
+    '    enabled: true',
+    '  cache:',
+    '    blobdescriptor: inmemory',
+    'health:',
+    '  storagedriver:',
+    '    enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+  ];
+  if (opts.tls) lines.push('  tls:', `    certificate: ${yamlString(opts.tls.cert)}`, `    key: ${yamlString(opts.tls.key)}`);
+  if (opts.htpasswd) lines.push('auth:', '  htpasswd:', `    realm: ${yamlString(opts.htpasswd.realm)}`, `    path: ${yamlString(opts.htpasswd.path)}`);
+  if (opts.token) {
+    const tk = opts.token;
+    lines.push('auth:', '  token:', `    realm: ${yamlString(tk.realm)}`, `    service: ${yamlString(tk.service)}`, `    issuer: ${yamlString(tk.issuer)}`, `    rootcertbundle: ${yamlString(tk.rootCertBundle)}`);
+  }
+  const config = join(dir, 'config.yml');
+  await writeFile(config, lines.join('\n') + '\n');
+  const proc = spawn(DISTRIBUTION, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const sp: ServeProcess = {
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    proc,
+    output: () => out,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return waitExit(proc);
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await waitExit(proc);
+    },
+  };
+  t.after(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) await sp.kill();
+  });
+  // Ready once it answers /v2/ at all (401 with auth on).
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${out}`);
+    const ok = await request(`${sp.url}/v2/`, { ca: opts.tls?.ca }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 200) throw new Error(`docker-registry did not start: ${out}`);
+    await sleep(25);
+  }
+  return sp;
+}
