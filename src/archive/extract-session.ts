@@ -1,0 +1,63 @@
+/**
+ * One extraction, driven chunk by chunk on whichever thread runs it: parses, writes, and turns
+ * filesystem failures into BerthErrors that name the entry. Hashing is the caller's (it runs on
+ * the other thread, in parallel). The caller removes the destination when it throws.
+ */
+import { BerthError, errnoCode, internal, invalid, toBerthError } from '../core/errors.js';
+import type { ExtractLimits } from './contract.js';
+import { LayerExtractor, type ExtractStats } from './safe-extract.js';
+import { TarReader } from './tar-reader.js';
+
+export interface SessionOptions {
+  limits: ExtractLimits;
+  umask: number;
+}
+
+export class ExtractSession {
+  private readonly extractor: LayerExtractor;
+  private readonly reader: TarReader;
+
+  /** `dest` is the fresh, empty directory extractLayer has just created. */
+  constructor(
+    dest: string,
+    opts: SessionOptions,
+  ) {
+    this.extractor = new LayerExtractor(dest, opts.limits, opts.umask);
+    this.reader = new TarReader(this.extractor, { maxMetaSize: opts.limits.maxMetaSize });
+  }
+
+  push(chunk: Uint8Array): void {
+    this.guard(() => this.reader.push(chunk));
+  }
+
+  /** The stream is complete: check its ending, then set directory times. */
+  end(): ExtractStats {
+    this.guard(() => this.reader.end());
+    return this.guard(() => this.extractor.finish());
+  }
+
+  /** Release what is open; the caller then removes `dest`. */
+  abort(): void {
+    this.extractor.abort();
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.extractor.abort();
+      throw this.describe(e);
+    }
+  }
+
+  private describe(e: unknown): BerthError {
+    if (e instanceof BerthError) return e;
+    const code = errnoCode(e);
+    const entry = this.extractor.currentName;
+    const where = entry === undefined ? '' : ` at "${entry}"`;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return toBerthError(e);
+    if (code === 'ENAMETOOLONG') return invalid('ERR_LAYER_BAD_NAME', `tar entry name too long for the filesystem${where}`);
+    const message = e instanceof Error ? e.message : String(e);
+    return internal('ERR_LAYER_WRITE', `cannot write layer${where}: ${message}`, { cause: e });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Tar output: turns a sequence of entries (header fields plus, for files, the path to read the
+ * data from) into tar bytes, batched into chunks of at least 64 KiB so a stream of small files
+ * does not become a stream of tiny writes. A file that shrinks while it is read is padded with
+ * zeros, one that grows is cut at the size in its header, so the archive always stays valid.
+ */
+import { open } from 'node:fs/promises';
+import { BLOCK, encodeHeader, padding, type HeaderFields } from './tar-header.js';
+
+export interface OutEntry {
+  fields: HeaderFields;
+  /** Absolute path of a regular file whose `fields.size` bytes follow the header. */
+  dataFrom?: string;
+}
+
+const FLUSH_AT = 64 * 1024;
+const READ_CHUNK = 256 * 1024;
+const END = Buffer.alloc(2 * BLOCK);
+
+export async function* encodeTar(entries: AsyncIterable<OutEntry>): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const push = (b: Buffer) => {
+    parts.push(b);
+    size += b.length;
+  };
+  const flush = () => {
+    const out = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    return out;
+  };
+  for await (const e of entries) {
+    push(encodeHeader(e.fields));
+    const total = e.fields.type === 'file' ? e.fields.size : 0;
+    if (total > 0 && e.dataFrom !== undefined) {
+      const fh = await open(e.dataFrom, 'r');
+      try {
+        let left = total;
+        while (left > 0) {
+          const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) {
+            push(Buffer.alloc(left)); // the file shrank: keep the archive consistent
+            left = 0;
+            break;
+          }
+          push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+          left -= bytesRead;
+          if (size >= FLUSH_AT) yield flush();
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    const pad = padding(total);
+    if (pad > 0) push(Buffer.alloc(pad));
+    if (size >= FLUSH_AT) yield flush();
+  }
+  push(END);
+  yield flush();
+}
