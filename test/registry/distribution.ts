@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../helpers/tmp.js';
-import { freePort, request, waitExit, type Ctx, type ServeProcess } from './helpers.js';
+import { freePort, processHandle, request, type Ctx, type ServeProcess } from './helpers.js';
 
 export const DISTRIBUTION = '/usr/bin/docker-registry';
 
@@ -57,22 +57,7 @@ export async function startDistribution(t: Ctx, opts: DistributionOptions = {}):
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const sp: ServeProcess = {
-    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-    proc,
-    output: () => out,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      return waitExit(proc);
-    },
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await waitExit(proc);
-    },
-  };
-  t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) await sp.kill();
-  });
+  const sp = processHandle(t, proc, `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`, () => out);
   // Ready once it answers /v2/ at all (401 with auth on).
   for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${out}`);

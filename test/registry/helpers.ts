@@ -175,6 +175,27 @@ export function waitExit(proc: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
 }
 
+/** Stop and kill controls for a spawned server; it is killed after the test if still running. */
+export function processHandle(t: Ctx, proc: ChildProcess, url: string, output: () => string): ServeProcess {
+  const sp: ServeProcess = {
+    url,
+    proc,
+    output,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return waitExit(proc);
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await waitExit(proc);
+    },
+  };
+  t.after(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) await sp.kill();
+  });
+  return sp;
+}
+
 /**
  * A registry command run as its own process (node dist/src/registry/main.js ...), ready once its
  * log says where it listens; killed after the test if still running.
@@ -197,23 +218,7 @@ export async function spawnRegistryCommand(t: Ctx, args: string[]): Promise<Serv
     proc.stderr?.on('data', check);
     proc.once('exit', onExit);
   });
-  const sp: ServeProcess = {
-    url,
-    proc,
-    output: () => out,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      return waitExit(proc);
-    },
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await waitExit(proc);
-    },
-  };
-  t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) await sp.kill();
-  });
-  return sp;
+  return processHandle(t, proc, url, () => out);
 }
 
 /** The real `serve` process on a free port, access log off unless args say otherwise. */
