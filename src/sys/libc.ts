@@ -31,6 +31,7 @@ interface LibC {
   close: KoffiFn;
   flock: KoffiFn;
   sync_file_range: KoffiFn;
+  syncfs: KoffiFn;
   strerror: (errno: number) => string;
   koffi: Koffi;
 }
@@ -59,6 +60,7 @@ function libc(): LibC {
     close: lib.func('int close(int fd)'),
     flock: lib.func('int flock(int fd, int operation)'),
     sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
+    syncfs: lib.func('int syncfs(int fd)'),
     strerror: lib.func('const char *strerror(int errnum)') as unknown as (errno: number) => string,
   };
   return cached;
@@ -147,6 +149,7 @@ export const MS_RDONLY = 1;
 export const MS_NOSUID = 2;
 export const MS_NODEV = 4;
 export const MS_NOEXEC = 8;
+export const MS_REMOUNT = 32;
 export const MS_BIND = 4096;
 export const MS_REC = 16384;
 export const MS_PRIVATE = 1 << 18;
@@ -235,4 +238,9 @@ const SYNC_FILE_RANGE_WRITE = 2;
  */
 export function startWriteback(fd: number, offset: number, length: number): void {
   check(libc().sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE), 'sync_file_range');
+}
+
+/** syncfs(2): flush the whole filesystem holding `fd` (one call instead of an fsync per file). */
+export function syncfs(fd: number): void {
+  check(libc().syncfs(fd), 'syncfs');
 }
