@@ -130,7 +130,8 @@ class Batcher {
 
 function viaWorker(source: AsyncIterable<Uint8Array>, dest: string, session: SessionOptions, digester: Digester): Promise<ExtractStats> {
   const init: WorkerInit = { dest, session };
-  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: init });
+  // execArgv: [] because the caller's flags (--input-type, --eval, ...) may not be valid in a worker
+  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: init, execArgv: [] });
   let inflight = 0;
   let failure: BerthError | undefined;
   let wake: (() => void) | undefined;
