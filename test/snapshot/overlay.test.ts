@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { describe, it, type TestContext } from 'node:test';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Digest } from '../../src/core/digest.js';
 import { BerthError } from '../../src/core/errors.js';
@@ -16,16 +15,7 @@ import { mountAll, unmount } from '../../src/snapshot/mount.js';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.js';
 import { sha256, streamOf, tarOf, treeOf, type RawEntry } from '../archive/tar-build.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** A mount point of its own, unmounted and removed when the test ends (whatever the order of hooks). */
-export async function mountPoint(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(`${tmpdir()}/berth-mnt-`);
-  t.after(() => {
-    unmount(dir);
-    rmdirSync(dir);
-  });
-  return dir;
-}
+import { mountPoint } from './mounts.js';
 
 const lower: RawEntry[] = [
   { name: 'a/b/c/bar', data: 'bar' },
