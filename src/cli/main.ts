@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     .hook('preAction', (cmd) => setHost(cmd.opts<{ host?: string }>().host));
   registerSystem(program);
   registerImages(program);
+  (await import('./commands/containers.js')).registerContainers(program);
   // Commands that need a registry process of their own load lazily.
   program
     .command('registry')

@@ -31,7 +31,8 @@ export class EngineError extends Error {
 }
 
 export class EngineClient {
-  private readonly socketPath?: string;
+  /** The unix socket path, when the daemon is reached through one. */
+  readonly socketPath?: string;
   private readonly hostPort?: { host: string; port: number };
 
   constructor(readonly host: string = DEFAULT_HOST) {
