@@ -4,13 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { chmod, chown, link, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { extractLayer } from '../../src/archive/extract.js';
 import { BLOCK } from '../../src/archive/tar-header.js';
-import { lgetxattr, lsetxattr, mknod, S_IFCHR, S_IFIFO } from '../../src/sys/libc.js';
+import { BerthError } from '../../src/core/errors.js';
+import { lgetxattr, lsetxattr, mknod, mount, S_IFCHR, S_IFIFO } from '../../src/sys/libc.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mountPoint } from '../snapshot/mounts.js';
 import { sha256, streamOf, tarOf, treeOf, type RawEntry } from './tar-build.js';
 
 const T = 1_500_000_000;
@@ -128,6 +130,21 @@ describe('safe extraction: legitimate layers', () => {
       const r = await extractLayer(streamOf(bytes), `${tmp}/${name}`);
       assert.equal(readFileSync(`${tmp}/${name}/b`, 'utf8'), 'last bytes', name);
       assert.equal(r.diffId, sha256(bytes), `${name}: the diffID covers every byte`);
+    }
+  });
+
+  it('reports a full disk as ERR_NO_SPACE and leaves nothing', async (t) => {
+    const small = await mountPoint(t);
+    mount('tmpfs', small, 'tmpfs', 0, 'size=256k');
+    const archive = tarOf([{ name: 'ok', data: 'fits' }, { name: 'big', data: Buffer.alloc(1 << 20, 1) }]);
+    for (const worker of [true, false]) {
+      await assert.rejects(extractLayer(streamOf(archive, 65536), `${small}/L`, { worker }), (e: unknown) => {
+        assert.ok(e instanceof BerthError);
+        assert.equal(e.code, 'ERR_NO_SPACE', e.message);
+        assert.equal(e.kind, 'unavailable');
+        return true;
+      });
+      assert.deepEqual(readdirSync(small), [], 'nothing partial remains');
     }
   });
 
