@@ -67,7 +67,7 @@ function gauge(name: string, help: string, value: number): string[] {
 export class RegistryMetrics {
   readonly requests = new Counter('berth_registry_http_requests_total', 'HTTP requests answered, by route, method and status code.');
   readonly latency = new Histogram('berth_registry_http_request_duration_seconds', 'Time from request to the end of the response, by route.');
-  readonly bytesIn = new Counter('berth_registry_http_received_bytes_total', 'Bytes received (request bodies and headers).');
+  readonly bytesIn = new Counter('berth_registry_http_received_bytes_total', 'Bytes received in request bodies.');
   readonly bytesOut = new Counter('berth_registry_http_sent_bytes_total', 'Bytes sent (response bodies and headers).');
   readonly uploads = new Counter('berth_registry_uploads_total', 'Blob uploads by outcome: started, completed, failed, cancelled, mounted.');
   readonly gcRuns = new Counter('berth_registry_gc_runs_total', 'Garbage collections run by this process.');

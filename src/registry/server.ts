@@ -5,6 +5,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { logger } from '../core/log.js';
 import { openAccessLog } from './accesslog.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
@@ -37,23 +38,27 @@ function splitUrl(raw: string): { pathname: string; query: URLSearchParams } {
 }
 
 function writeError(ctx: Pick<Ctx, 'req' | 'res' | 'method'>, e: unknown): void {
-  if (ctx.req.socket.destroyed) {
-    // The client went away (mid-upload, mid-download): nobody to answer, nothing went wrong here.
-    log.debug('client disconnected', { method: ctx.req.method, url: ctx.req.url });
+  try {
+    const socket: Socket | null = ctx.req.socket;
+    if ((ctx.req.destroyed && !ctx.req.complete) || ctx.res.destroyed || !socket || socket.destroyed) {
+      // The client went away (mid-upload, mid-download): nobody to answer, nothing went wrong here.
+      log.debug('client disconnected', { method: ctx.req.method, url: ctx.req.url });
+      ctx.res.destroy();
+      return;
+    }
+    const err = asRegistryError(e);
+    if (err.httpStatus >= 500) log.error('request failed', { method: ctx.req.method, url: ctx.req.url, error: err.message, cause: String(err.cause ?? '') });
+    if (ctx.res.headersSent) {
+      // The body was under way: all we can do is cut the connection so the client sees it short.
+      ctx.res.destroy();
+      return;
+    }
+    // A body not read to its end is drained by Node after this answer, keeping the connection usable.
+    send(ctx, err.httpStatus, { 'Content-Type': 'application/json; charset=utf-8', ...err.headers }, errorBody(err));
+  } catch (bug) {
+    log.error('cannot answer with an error', { error: String(bug) });
     ctx.res.destroy();
-    return;
   }
-  const err = asRegistryError(e);
-  if (err.httpStatus >= 500) log.error('request failed', { method: ctx.req.method, url: ctx.req.url, error: err.message, cause: String(err.cause ?? '') });
-  if (ctx.res.headersSent) {
-    // The body was under way: all we can do is cut the connection so the client sees it short.
-    ctx.res.destroy();
-    return;
-  }
-  const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', ...err.headers };
-  // A body we did not read (a rejected upload) is not worth receiving just to keep the connection.
-  if (!ctx.req.complete) headers.Connection = 'close';
-  send(ctx, err.httpStatus, headers, errorBody(err));
 }
 
 export async function startRegistry(config: RegistryConfig): Promise<RunningRegistry> {

@@ -13,8 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 import { Digester, parseDigest, type Digest, type DigestAlgorithm } from '../core/digest.js';
 import { errnoCode } from '../core/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../core/fsutil.js';
@@ -139,7 +138,7 @@ export class UploadStore {
     const hashing = cached && cached.offset === size ? cached : undefined;
     const appender = new FileAppender(fh.fd, size, hashing?.digester);
     try {
-      await pipeline(body, appender);
+      await pump(body, appender);
       if (range && appender.written !== range.end - range.start + 1) {
         throw regError('SIZE_INVALID', `Content-Range announces ${range.end - range.start + 1} bytes but the body had ${appender.written}`);
       }
@@ -232,6 +231,35 @@ export class UploadStore {
     }
     return removed;
   }
+}
+
+/**
+ * Pipe a request body into a sink. Unlike pipeline(), a failing sink (a full disk) does not destroy
+ * the request, so the server can still answer it; a body that ends early (the client went away)
+ * is an error.
+ */
+function pump(source: Readable, sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      source.unpipe(sink);
+      sink.destroy();
+      reject(e);
+    };
+    sink.once('error', fail);
+    source.once('error', fail);
+    source.once('close', () => {
+      if (!source.readableEnded) fail(new Error('aborted: the client went away before the end of the body'));
+    });
+    sink.once('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    source.pipe(sink);
+  });
 }
 
 export function uploadLocation(session: UploadSession): string {

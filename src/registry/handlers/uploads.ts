@@ -77,7 +77,15 @@ export async function startUpload(ctx: Ctx): Promise<void> {
   }
   const session = await uploads.create(ctx.name, algorithm);
   metrics.uploads.inc({ outcome: 'started' });
-  if (digestParam !== null) return complete(ctx, session, digestParam, hasBody(ctx.req));
+  if (digestParam !== null) {
+    try {
+      return await complete(ctx, session, digestParam, hasBody(ctx.req));
+    } catch (e) {
+      // The client never learnt this session's Location: keep nothing of it.
+      await uploads.cancel(ctx.name, session.id).catch(() => {});
+      throw e;
+    }
+  }
   const size = hasBody(ctx.req) ? await uploads.append(ctx.name, session.id, ctx.req) : 0;
   send(ctx, 202, { ...progressHeaders(session, size), 'OCI-Chunk-Min-Length': String(CHUNK_MIN_LENGTH) });
 }
