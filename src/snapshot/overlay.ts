@@ -5,7 +5,9 @@
  * (after syncfs made the extracted files durable, unless `sync: false`). Removal deletes the
  * record first, then the files. So a process killed at any point leaves at worst a numbered
  * directory without a record, which open() deletes. One process owns a data-root (berthd's
- * lock), and within it a per-ChainID mutex makes concurrent imports of one layer share it.
+ * lock); within it one mutex orders every change of the committed set (short: record writes and
+ * removals, never extraction), so concurrent imports of one layer share it and a parent cannot
+ * disappear under a child being committed.
  */
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import type { DiffSource } from '../archive/contract.js';
 import { Digester, isDigest, type Digest } from '../core/digest.js';
 import { conflict, errnoCode, invalid, notFound } from '../core/errors.js';
 import { ensureDir, fsyncDir, readJsonIfExists, removeTempLeftovers, writeJsonAtomic } from '../core/fsutil.js';
-import { KeyedMutex } from '../core/mutex.js';
+import { Mutex } from '../core/mutex.js';
 import { syncfs } from '../sys/libc.js';
 import { chainId as chainIdOf } from './chain.js';
 import type { ActiveSnapshot, ApplyOptions, ApplyResult, CommittedSnapshot, Mount, SnapshotRecord, Snapshotter, Usage } from './contract.js';
@@ -31,7 +33,7 @@ const RECORD = 'info.json';
 export class OverlaySnapshotter implements Snapshotter {
   private readonly committed = new Map<Digest, CommittedSnapshot>();
   private readonly active = new Map<string, ActiveSnapshot>();
-  private readonly chainLock = new KeyedMutex();
+  private readonly metadata = new Mutex();
   private nextId = 1;
 
   private constructor(
@@ -95,10 +97,11 @@ export class OverlaySnapshotter implements Snapshotter {
       throw e;
     }
     const chainId = chainIdOf(parent, result.diffId);
-    return this.chainLock.run(chainId, async () => {
+    return this.metadata.run(async () => {
       const existing = this.committed.get(chainId);
-      if (existing) {
+      if (existing || (parent !== undefined && !this.committed.has(parent))) {
         await rm(this.dir(id), { recursive: true, force: true });
+        if (!existing) throw this.missing(parent as Digest);
         return { chainId, diffId: result.diffId, size: existing.size, created: false };
       }
       if (this.sync) this.syncFilesystem(`${this.dir(id)}/fs`);
@@ -144,22 +147,27 @@ export class OverlaySnapshotter implements Snapshotter {
     if (key === '' || isDigest(key) || key.includes('\0')) {
       throw invalid('ERR_SNAPSHOT_KEY_INVALID', `invalid snapshot key "${key}": keys are non-empty and must not look like a digest`);
     }
-    if (this.active.has(key)) throw conflict('ERR_SNAPSHOT_EXISTS', `snapshot "${key}" already exists`);
-    if (parent !== undefined && !this.committed.has(parent)) throw this.missing(parent);
+    this.checkPrepare(key, parent); // early, and again when registering (things may change meanwhile)
     const id = await this.allocate();
     const rec: ActiveSnapshot = { kind: 'active', key, ...(parent ? { parent } : {}), id, created: new Date().toISOString() };
     try {
       await mkdir(`${this.dir(id)}/fs`, { mode: 0o755 });
       await mkdir(`${this.dir(id)}/work`, { mode: 0o700 });
-      if (this.active.has(key)) throw conflict('ERR_SNAPSHOT_EXISTS', `snapshot "${key}" already exists`);
-      this.active.set(key, rec);
-      await this.commitRecord(rec);
+      await this.metadata.run(async () => {
+        this.checkPrepare(key, parent);
+        await this.commitRecord(rec);
+        this.active.set(key, rec);
+      });
     } catch (e) {
-      if (this.active.get(key) === rec) this.active.delete(key);
       await rm(this.dir(id), { recursive: true, force: true });
       throw e;
     }
     return this.mountsOf(rec);
+  }
+
+  private checkPrepare(key: string, parent: Digest | undefined): void {
+    if (this.active.has(key)) throw conflict('ERR_SNAPSHOT_EXISTS', `snapshot "${key}" already exists`);
+    if (parent !== undefined && !this.committed.has(parent)) throw this.missing(parent);
   }
 
   mounts(key: string): Mount[] {
@@ -216,7 +224,7 @@ export class OverlaySnapshotter implements Snapshotter {
   async remove(keyOrChainId: string): Promise<void> {
     const rec = this.recordOf(keyOrChainId);
     if (rec.kind === 'committed') {
-      await this.chainLock.run(rec.chainId, async () => {
+      await this.metadata.run(async () => {
         const child = [...this.committed.values(), ...this.active.values()].find((r) => r.parent === rec.chainId);
         if (child) {
           const name = child.kind === 'committed' ? child.chainId : child.key;
@@ -227,8 +235,11 @@ export class OverlaySnapshotter implements Snapshotter {
       });
       return;
     }
-    this.active.delete(rec.key);
-    await this.erase(rec.id);
+    await this.metadata.run(async () => {
+      if (this.active.get(rec.key) !== rec) return; // removed meanwhile
+      this.active.delete(rec.key);
+      await this.erase(rec.id);
+    });
   }
 
   /** Record first (the snapshot stops existing atomically), then the files. */
