@@ -61,6 +61,21 @@ function writeError(ctx: Pick<Ctx, 'req' | 'res' | 'method'>, e: unknown): void 
   }
 }
 
+/**
+ * Count the body bytes of a request as the HTTP parser hands them over. A 'data' listener would
+ * switch the stream to flowing mode and lose bytes that arrive before a handler pipes it, and the
+ * socket's byte counter mixes in headers and, on a busy keep-alive connection, the next request.
+ */
+function countBody(req: IncomingMessage): () => number {
+  let n = 0;
+  const push = req.push.bind(req);
+  req.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk instanceof Uint8Array) n += chunk.length;
+    return push(chunk, encoding);
+  };
+  return () => n;
+}
+
 export async function startRegistry(config: RegistryConfig): Promise<RunningRegistry> {
   const core = await openCore(config);
   const auth: Authenticator = await createAuthenticator(config.auth);
@@ -96,8 +111,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
     const sock = req.socket;
-    const inAtStart = sock.bytesRead;
     const outAtStart = sock.bytesWritten;
+    const bodyBytes = countBody(req);
     const method = req.method ?? 'GET';
     const note = { route: 'unknown', user: '' };
     active++;
@@ -108,7 +123,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       active--;
       metrics.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const bytesIn = sock.bytesRead - inAtStart;
+      const bytesIn = bodyBytes();
       const bytesOut = sock.bytesWritten - outAtStart;
       const status = res.writableFinished ? res.statusCode : 499;
       metrics.requests.inc({ route: note.route, method, code: String(status) });
