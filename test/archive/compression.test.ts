@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { openDecompressed, sniffCompression } from '../../src/archive/compression.js';
 import { extractLayer } from '../../src/archive/extract.js';
+import { tap } from '../../src/archive/tap.js';
 import { BerthError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { sha256, streamOf, tarOf } from './tar-build.js';
@@ -75,5 +76,16 @@ describe('layer compression', () => {
     }
     const { stream } = await openDecompressed(failing());
     await assert.rejects(collect(stream), (e: unknown) => e instanceof BerthError && e.code === 'ERR_UPSTREAM');
+  });
+});
+
+describe('tap', () => {
+  it('hands every compressed byte to the side consumer while the tar is extracted', async (t) => {
+    const packed = gzipSync(plain);
+    const seen: Buffer[] = [];
+    const { stream } = await openDecompressed(tap(streamOf(packed, 999), (c) => void seen.push(Buffer.from(c))));
+    const r = await extractLayer(stream, `${await tempDir(t)}/L`);
+    assert.equal(r.diffId, sha256(plain));
+    assert.deepEqual(Buffer.concat(seen), packed);
   });
 });

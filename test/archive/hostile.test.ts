@@ -229,6 +229,26 @@ describe('safe extraction: hostile archives', () => {
     await rejects(s, tarOf([file('f'), file('f/x')]), 'ERR_LAYER_NOT_A_DIRECTORY');
   });
 
+  it('creates device nodes without opening them and replaces (never writes into) them', async (t) => {
+    const s = await scene(t);
+    await safe(
+      s,
+      tarOf([
+        { name: 'dev/mem', type: '3', devmajor: 1, devminor: 1, mode: 0o640 },
+        { name: 'dev/disk', type: '4', devmajor: 8, devminor: 0, mode: 0o660 },
+        { name: 'pipe', type: '6' },
+        file('pipe', 'a writer that opened the fifo would block here forever'),
+        { name: 'null', type: '3', devmajor: 1, devminor: 3 },
+        file('null', 'kept, not swallowed by /dev/null'),
+      ]),
+    );
+    const mem = lstatSync(`${s.dest}/dev/mem`);
+    assert.ok(mem.isCharacterDevice() && mem.rdev === 0x101, 'kept as in the tar');
+    assert.ok(lstatSync(`${s.dest}/dev/disk`).isBlockDevice());
+    assert.ok(lstatSync(`${s.dest}/pipe`).isFile());
+    assert.equal(readFileSync(`${s.dest}/null`, 'utf8'), 'kept, not swallowed by /dev/null');
+  });
+
   it('replaces a directory by a file (and its content goes with it)', async (t) => {
     const s = await scene(t);
     await safe(s, tarOf([{ name: 'd/', type: '5' }, file('d/x', 'inner'), file('d', 'now a file')]));
