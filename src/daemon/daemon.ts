@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { ApiServer, type Listener } from '../api/server.js';
 import { Router } from '../api/router.js';
 import { absentRoutes } from '../api/routes/absent.js';
@@ -16,20 +15,14 @@ import { LocalContentStore } from '../content/local.js';
 import { BerthError, invalid } from '../core/errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { logger } from '../core/log.js';
-import type { LayerStore } from '../image/contract.js';
 import { ImageService } from '../image/service.js';
 import { ImageIndex } from '../image/store.js';
 import { parseHost, type DaemonConfig } from './config.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
+import { decompress, openStorage } from './storage.js';
 import { createSystemService } from './system.js';
 
 const log = logger('daemon');
-
-/** What berthd needs from the storage domains, built by the caller (main.ts wires the real ones). */
-export interface StorageFactory {
-  layers(root: string): Promise<LayerStore & { graphDriver(chainIds: string[]): { name: string; data: Record<string, string> } }>;
-  decompress(body: Readable): Promise<Readable>;
-}
 
 async function groupId(name: string): Promise<number | undefined> {
   const text = await fs.readFile('/etc/group', 'utf8').catch(() => '');
@@ -82,7 +75,7 @@ export class Daemon {
     private readonly lock: DaemonLock,
   ) {}
 
-  static async start(config: DaemonConfig, storage: StorageFactory): Promise<Daemon> {
+  static async start(config: DaemonConfig): Promise<Daemon> {
     await ensureDir(config.dataRoot, 0o711);
     await ensureDir(config.execRoot, 0o700);
     const lock = acquireDaemonLock(config.dataRoot);
@@ -91,9 +84,9 @@ export class Daemon {
       // We hold the data-root lock: every ingest file is a leftover of a killed daemon.
       const leftovers = await content.cleanIngest(-1);
       if (leftovers) log.info('removed unfinished blob writes', { count: leftovers });
-      const layers = await storage.layers(path.join(config.dataRoot, 'snapshots'));
+      const storage = await openStorage(path.join(config.dataRoot, 'snapshots'));
       const index = await ImageIndex.open(path.join(config.dataRoot, 'images'));
-      const images = new ImageService({ content, layers, index, decompress: storage.decompress });
+      const images = new ImageService({ content, layers: storage.layers, index, decompress });
       const swept = await images.sweep();
       if (swept.chains.length || swept.blobs) log.info('removed unreferenced layers and blobs', { layers: swept.chains.length, blobs: swept.blobs });
 
@@ -110,7 +103,7 @@ export class Daemon {
       );
       const router = new Router()
         .add(...systemRoutes(system))
-        .add(...imageRoutes({ images, graphDriver: (d) => layers.graphDriver(d.record.layers.map((l) => l.chainId)) }))
+        .add(...imageRoutes({ images, graphDriver: (d) => storage.graphDriver(d.record.layers.map((l) => l.chainId)) }))
         .add(...absentRoutes());
       const api = new ApiServer(router);
       await api.listen(await listenersFor(config));

@@ -8,7 +8,6 @@ import { setLogLevel } from '../core/log.js';
 import { BERTH_VERSION } from '../core/version.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, type FlagConfig } from './config.js';
 import { Daemon } from './daemon.js';
-import { storageFactory } from './storage.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -39,7 +38,7 @@ export async function main(argv: string[]): Promise<void> {
     const file = await readConfigFile(opts.configFile, opts.configFile !== DEFAULT_CONFIG_FILE);
     const config = mergeConfig(file, opts);
     setLogLevel(config.logLevel);
-    daemon = await Daemon.start(config, storageFactory);
+    daemon = await Daemon.start(config);
   } catch (e) {
     const err = toBerthError(e);
     process.stderr.write(`berthd: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);

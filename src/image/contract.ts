@@ -4,7 +4,6 @@
  * (ChainID) and unpacked size of each layer. References (`repo:tag`, `repo@digest`) map names to
  * image IDs.
  */
-import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci.js';
 import type { Reference } from './reference.js';
@@ -55,12 +54,12 @@ export interface LayerStore {
    * Unpack an uncompressed layer tar on top of `parent` (a ChainID) and commit it under its
    * ChainID. Fails with ERR_DIFFID_MISMATCH when `expectedDiffId` is given and does not match.
    */
-  applyLayer(parent: Digest | undefined, tar: Readable, opts: { expectedDiffId?: Digest }): Promise<{ diffId: Digest; chainId: Digest; size: number }>;
-  has(chainId: Digest): Promise<boolean>;
-  /** Remove a committed layer snapshot. */
+  applyLayer(parent: Digest | undefined, tar: AsyncIterable<Uint8Array>, opts: { expectedDiffId?: Digest }): Promise<{ diffId: Digest; chainId: Digest; size: number }>;
+  has(chainId: Digest): boolean;
+  /** Remove a committed layer snapshot (its children first: see list()). */
   remove(chainId: Digest): Promise<void>;
-  /** ChainIDs of every committed layer snapshot. */
-  list(): Promise<Digest[]>;
+  /** ChainIDs of every committed layer snapshot, children before their parents. */
+  list(): Digest[];
 }
 
 export interface ImportOptions {

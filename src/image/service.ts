@@ -4,8 +4,6 @@
  * consistent: nothing is referenced before it is stored, and garbage collection removes only
  * what no image, container or in-flight operation holds.
  */
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -26,7 +24,7 @@ export interface ImageServiceDeps {
   layers: LayerStore;
   index: ImageIndex;
   /** Undo the layer's compression: sniffed from its first bytes. */
-  decompress(body: Readable): Promise<Readable>;
+  decompress(body: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>>;
   /** Set later by the container service; until then no container uses any image. */
   usage?: ImageUsage;
   /** ChainIDs that containers' writable snapshots stand on (kept by GC even without an image). */
@@ -214,7 +212,7 @@ export class ImageService {
    * `docker import`: one layer from a (possibly compressed) tar stream, a fresh config with the
    * `changes` applied, stored and optionally tagged. Returns the image ID.
    */
-  async importImage(body: Readable, opts: ImportOptions = {}): Promise<Digest> {
+  async importImage(body: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<Digest> {
     const ref = opts.reference ? parseReference(opts.reference) : undefined;
     if (ref?.digest !== undefined) throw invalid('ERR_REFERENCE_INVALID', 'refusing to create a tag with a digest reference');
     const baseConfig = applyChanges({}, opts.changes ?? []);
@@ -223,13 +221,13 @@ export class ImageService {
     const releases: Array<() => void> = [];
     try {
       // The uncompressed layer is stored as the blob while it is unpacked (tee).
-      const tee = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          writer.write(chunk).then(() => cb(null, chunk), cb);
-        },
-      });
-      tar.on('error', (e) => tee.destroy(e));
-      const unpacked = await this.deps.layers.applyLayer(undefined, tar.pipe(tee), {});
+      async function* tee(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of tar) {
+          await writer.write(chunk);
+          yield chunk;
+        }
+      }
+      const unpacked = await this.deps.layers.applyLayer(undefined, tee(), {});
       releases.push(this.lease([unpacked.chainId]));
       const blob = await writer.commit();
       releases.push(this.lease([blob.digest]));
@@ -327,8 +325,7 @@ export class ImageService {
     }
     const removedChains: Digest[] = [];
     // Remove top layers first so a parent is never removed under a child.
-    const chains = await this.deps.layers.list();
-    for (const chainId of chains.reverse()) {
+    for (const chainId of this.deps.layers.list()) {
       if (keepChains.has(chainId) || this.leases.has(chainId)) continue;
       await this.deps.layers.remove(chainId);
       removedChains.push(chainId);

@@ -1,0 +1,18 @@
+// Bundles the berth CLI into one ESM file (dist/bundle/berth.mjs) so that its start-up reads one
+// module instead of dozens. Code the CLI loads lazily (the registry server) stays in split chunks.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { berth: 'dist/src/cli/main.js' },
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  // Native and FFI modules must be loaded from node_modules as they are.
+  external: ['koffi'],
+  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,137 @@
+/**
+ * From a Docker create request and an image config to a container's config and host config:
+ * dockerd's merge rules (user settings win, image settings fill the gaps), its defaults, and its
+ * validation messages, so bad requests are refused at create with a 400 and leave nothing behind.
+ */
+import * as os from 'node:os';
+import { invalid } from '../core/errors.js';
+import type { ContainerConfig, ImageConfig } from '../image/oci.js';
+import type { CreateRequest, HostConfig, RestartPolicy } from './contract.js';
+
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+const MIN_MEMORY = 6 * 1024 * 1024;
+const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];
+
+/** Treat `null` as "not set" for lists and maps, as the docker CLI sends both. */
+function list<T>(v: T[] | null | undefined): T[] {
+  return v ?? [];
+}
+
+/** Merge the image's container config into the user's (moby daemon/commit.go `merge`). */
+export function mergeConfig(user: ContainerConfig, image: ContainerConfig | undefined): ContainerConfig {
+  const c: ContainerConfig = { ...user };
+  const img = image ?? {};
+  if (!c.User) c.User = img.User ?? '';
+  if (img.ExposedPorts) c.ExposedPorts = { ...img.ExposedPorts, ...(c.ExposedPorts ?? {}) };
+  if (img.Env?.length) {
+    const env = [...list(c.Env)];
+    const keys = new Set(env.map((e) => e.split('=')[0]));
+    for (const e of img.Env) if (!keys.has(e.split('=')[0])) env.push(e);
+    c.Env = env;
+  }
+  if (img.Labels) c.Labels = { ...img.Labels, ...(c.Labels ?? {}) };
+  if (!c.Entrypoint || c.Entrypoint.length === 0) {
+    if (!c.Cmd || c.Cmd.length === 0) c.Cmd = img.Cmd ?? null;
+    if (c.Entrypoint === null || c.Entrypoint === undefined) c.Entrypoint = img.Entrypoint ?? null;
+  }
+  if (!c.WorkingDir) c.WorkingDir = img.WorkingDir ?? '';
+  if (img.Volumes) c.Volumes = { ...img.Volumes, ...(c.Volumes ?? {}) };
+  if (!c.StopSignal && img.StopSignal) c.StopSignal = img.StopSignal;
+  if (c.Healthcheck === undefined && img.Healthcheck !== undefined) c.Healthcheck = img.Healthcheck;
+  if (!c.Shell && img.Shell) c.Shell = img.Shell;
+  if (!c.OnBuild && img.OnBuild) c.OnBuild = img.OnBuild;
+  // --entrypoint "" clears the image's entrypoint.
+  if (c.Entrypoint && c.Entrypoint.length === 1 && c.Entrypoint[0] === '') c.Entrypoint = null;
+  return c;
+}
+
+function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boolean): RestartPolicy {
+  const policy: RestartPolicy = { Name: p?.Name ?? 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
+  if (!RESTART_POLICIES.includes(policy.Name)) throw invalid('ERR_RESTART_POLICY', `invalid restart policy '${policy.Name}'`);
+  if (policy.Name === '') policy.Name = 'no';
+  if (policy.MaximumRetryCount < 0) throw invalid('ERR_RESTART_POLICY', 'maximum retry count cannot be negative');
+  if (policy.MaximumRetryCount > 0 && policy.Name !== 'on-failure') {
+    throw invalid('ERR_RESTART_POLICY', `maximum retry count cannot be used with restart policy '${policy.Name}'`);
+  }
+  if (autoRemove && policy.Name !== 'no') throw invalid('ERR_RESTART_POLICY', "can't create 'AutoRemove' container with restart policy");
+  return policy;
+}
+
+function checkResources(h: HostConfig): void {
+  const memory = h.Memory ?? 0;
+  const swap = h.MemorySwap ?? 0;
+  if (memory < 0 || (memory > 0 && memory < MIN_MEMORY)) throw invalid('ERR_RESOURCES', 'Minimum memory limit allowed is 6MB');
+  if (swap > 0 && memory === 0) throw invalid('ERR_RESOURCES', 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  if (swap > 0 && swap < memory) throw invalid('ERR_RESOURCES', 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  if ((h.MemoryReservation ?? 0) > 0 && memory > 0 && (h.MemoryReservation ?? 0) > memory) {
+    throw invalid('ERR_RESOURCES', 'Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  const nano = h.NanoCpus ?? 0;
+  if (nano > 0 && ((h.CpuPeriod ?? 0) > 0 || (h.CpuQuota ?? 0) > 0)) {
+    throw invalid('ERR_RESOURCES', `Conflicting options: Nano CPUs and CPU ${(h.CpuPeriod ?? 0) > 0 ? 'Period' : 'Quota'} cannot both be set`);
+  }
+  const ncpu = os.cpus().length;
+  if (nano < 0 || nano > ncpu * 1e9) {
+    throw invalid('ERR_RESOURCES', `Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
+  }
+  if ((h.CpuShares ?? 0) < 0) throw invalid('ERR_RESOURCES', 'shares: invalid argument');
+  if ((h.ShmSize ?? 0) < 0) throw invalid('ERR_RESOURCES', 'SHM size can not be less than 0');
+  const oom = h.OomScoreAdj ?? 0;
+  if (oom < -1000 || oom > 1000) throw invalid('ERR_RESOURCES', `Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
+}
+
+export interface CreateInput {
+  request: CreateRequest;
+  image: ImageConfig;
+  /** Runtimes the daemon knows (name → path). */
+  runtimes: Record<string, string>;
+  defaultRuntime: string;
+}
+
+export interface CreatePlan {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  path: string;
+  args: string[];
+}
+
+/** Validate the request and compute what the container will be. Pure: throws `invalid` errors. */
+export function planContainer(input: CreateInput, id: string): CreatePlan {
+  const { request } = input;
+  const { HostConfig: hostIn, NetworkingConfig: _net, ...userConfig } = request;
+  const config = mergeConfig(userConfig as ContainerConfig, input.image.config);
+  const cmd = [...list(config.Entrypoint), ...list(config.Cmd)];
+  if (cmd.length === 0) throw invalid('ERR_NO_COMMAND', 'No command specified');
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
+    throw invalid('ERR_WORKDIR', `the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  }
+  if (!config.Hostname) config.Hostname = id.slice(0, 12);
+  config.Domainname ??= '';
+
+  const h: HostConfig = { ...(hostIn ?? {}) };
+  h.RestartPolicy = checkRestartPolicy(h.RestartPolicy, !!h.AutoRemove);
+  checkResources(h);
+  if (h.PidsLimit !== undefined && h.PidsLimit !== null && h.PidsLimit <= 0) h.PidsLimit = null;
+  h.Runtime = h.Runtime || input.defaultRuntime;
+  if (!(h.Runtime in input.runtimes)) throw invalid('ERR_RUNTIME', `Unknown runtime specified ${h.Runtime}`);
+  if (!h.ShmSize) h.ShmSize = DEFAULT_SHM_SIZE;
+  h.NetworkMode = h.NetworkMode || 'default';
+  h.IpcMode = h.IpcMode || 'private';
+  h.CgroupnsMode = h.CgroupnsMode || 'host';
+  h.LogConfig = { Type: h.LogConfig?.Type || 'k8s-file', Config: h.LogConfig?.Config ?? {} };
+  if (!['k8s-file', 'json-file', 'none'].includes(h.LogConfig.Type)) {
+    throw invalid('ERR_LOG_DRIVER', `logging driver "${h.LogConfig.Type}" is not supported by berthd (k8s-file, json-file or none)`);
+  }
+  for (const dest of Object.keys(h.Tmpfs ?? {})) {
+    if (!dest.startsWith('/')) throw invalid('ERR_TMPFS', `invalid mount path for tmpfs: ${dest} (must be absolute)`);
+  }
+  for (const mode of [h.NetworkMode, h.PidMode, h.IpcMode, h.UTSMode]) {
+    if (mode && mode.startsWith('container:')) {
+      throw invalid('ERR_NAMESPACE_MODE', `joining another container's namespaces (${mode}) is not supported by berthd yet`);
+    }
+  }
+  if (!['default', 'none', 'host', 'bridge'].includes(h.NetworkMode)) {
+    throw invalid('ERR_NETWORK', `network ${h.NetworkMode} not found`);
+  }
+  return { config, hostConfig: h, path: cmd[0], args: cmd.slice(1) };
+}

@@ -1,0 +1,49 @@
+/**
+ * The engine's event stream (`docker events`): every container and image action is published
+ * here; subscribers get live events, and a bounded history serves `since`/`until` replays.
+ */
+import type { EngineEvent } from '../container/contract.js';
+
+const HISTORY = 1024;
+
+export type EventListener = (e: EngineEvent) => void;
+
+export class EventBus {
+  private readonly history: EngineEvent[] = [];
+  private readonly listeners = new Set<EventListener>();
+
+  publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
+    const nowNs = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const e: EngineEvent = {
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Number(nowNs / 1_000_000_000n),
+      timeNano: Number(nowNs),
+    };
+    if (type === 'container') {
+      e.status = action;
+      e.id = id;
+      if (attributes.image) e.from = attributes.image;
+    }
+    this.history.push(e);
+    if (this.history.length > HISTORY) this.history.shift();
+    for (const l of this.listeners) l(e);
+    return e;
+  }
+
+  /** Events already published with time in [sinceNs, untilNs]. */
+  past(sinceNs: bigint | undefined, untilNs: bigint | undefined): EngineEvent[] {
+    return this.history.filter((e) => (sinceNs === undefined || BigInt(e.timeNano) >= sinceNs) && (untilNs === undefined || BigInt(e.timeNano) <= untilNs));
+  }
+
+  subscribe(fn: EventListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}
