@@ -5,7 +5,8 @@
  *   in overlay form (whiteouts as 0/0 character devices, opaque directories as the
  *   `trusted.overlay.opaque` xattr), computing the diffID while it streams. It never writes
  *   outside that directory, whatever the archive says (rules in safe-extract.ts).
- * - `openDecompressed` (compression.ts) sniffs gzip/zstd/bzip2/xz/plain and yields tar bytes.
+ * - `openDecompressed` (compression.ts) sniffs gzip/zstd/bzip2/xz/plain and yields tar bytes;
+ *   `tap` (tap.ts) lets the same bytes go to the content store on the way.
  * - `diffLayer`/`changes` (diff.ts) turn an overlay upper directory into an OCI layer tar and
  *   into the `docker diff` list; `tarDirectory` tars a plain tree (export, test images).
  *

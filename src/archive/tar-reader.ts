@@ -44,12 +44,13 @@ export class TarReader {
   private readonly pending = Buffer.alloc(BLOCK);
   private pendingLength = 0;
   private remaining = 0;
+  /** Padding after the current data or extended-header record. */
+  private padAfter = 0;
   private entryOffset = 0;
   // meta record being collected (pax 'x'/'g', GNU 'L'/'K')
   private metaType = '';
   private metaChunks: Buffer[] = [];
   private metaRemaining = 0;
-  private padAfter = 0;
   // records that apply to the next entry
   private pax: Map<string, Buffer> | undefined;
   private longName: Buffer | undefined;
@@ -254,7 +255,6 @@ export class TarReader {
     if (dataSize === 0) {
       this.sink.entryEnd();
       this.state = 'header';
-      // a header-only entry's nominal size is not followed by data (see HEADER_ONLY)
     } else {
       this.state = 'data';
     }
