@@ -133,6 +133,19 @@ describe('safe extraction: legitimate layers', () => {
     }
   });
 
+  it('stops cleanly when the source fails midway: its error, nothing left behind', async (t) => {
+    const tmp = await tempDir(t);
+    const archive = tarOf(Array.from({ length: 200 }, (_, i) => ({ name: `d/f${i}`, data: 'x'.repeat(5000) })));
+    for (const worker of [true, false]) {
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield archive.subarray(0, archive.length >> 1);
+        throw new BerthError('invalid', 'ERR_CLIENT_GONE', 'the client closed the connection');
+      }
+      await assert.rejects(extractLayer(failing(), `${tmp}/L`, { worker }), (e: unknown) => e instanceof BerthError && e.code === 'ERR_CLIENT_GONE');
+      assert.deepEqual(readdirSync(tmp), []);
+    }
+  });
+
   it('reports a full disk as ERR_NO_SPACE and leaves nothing', async (t) => {
     const small = await mountPoint(t);
     mount('tmpfs', small, 'tmpfs', 0, 'size=256k');
