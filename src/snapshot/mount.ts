@@ -34,7 +34,7 @@ function split(options: string[]): { flags: number; data: string[] } {
 }
 
 /** Mount each description on `target`, in order. */
-export function mountAll(mounts: Mount[], target: string): void {
+export function mount(mounts: Mount[], target: string): void {
   for (const m of mounts) {
     const { flags, data } = split(m.options);
     if (m.type === 'bind' || (flags & MS_BIND) !== 0) {

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { changes, diffLayer, tarDirectory } from '../../src/archive/diff.js';
 import { extractLayer } from '../../src/archive/extract.js';
 import { lsetxattr } from '../../src/sys/libc.js';
-import { mountAll, unmount } from '../../src/snapshot/mount.js';
+import { mount, unmount } from '../../src/snapshot/mount.js';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.js';
 import { sha256, streamOf, tarOf, treeOf, type RawEntry } from '../archive/tar-build.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -42,7 +42,7 @@ describe('layer differ', () => {
     const snaps = await OverlaySnapshotter.open(`${tmp}/snapshots`, { sync: false });
     const l1 = await snaps.applyLayer(undefined, streamOf(tarOf(base)));
     const mnt = await mountPoint(t);
-    mountAll(await snaps.prepare('c1', l1.chainId), mnt);
+    mount(await snaps.prepare('c1', l1.chainId), mnt);
 
     // What a container does to its rootfs.
     await mkdir(`${mnt}/new`);
@@ -103,7 +103,7 @@ describe('layer differ', () => {
 
     const l2 = await snaps.applyLayer(l1.chainId, streamOf(diff), { expectedDiffId: sha256(diff) });
     const mnt2 = await mountPoint(t);
-    mountAll(await snaps.prepare('c2', l2.chainId), mnt2);
+    mount(await snaps.prepare('c2', l2.chainId), mnt2);
     assert.deepEqual(treeOf(mnt2, { dirMtimes: false }), mutated, 'the new stack shows the mutated tree');
     assert.equal(statSync(`${mnt2}/new/hard`).ino, statSync(`${mnt2}/new/file`).ino, 'hardlinks stay hardlinks');
 

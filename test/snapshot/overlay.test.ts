@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Digest } from '../../src/core/digest.js';
 import { BerthError } from '../../src/core/errors.js';
 import { chainId, chainIds } from '../../src/snapshot/chain.js';
-import { mountAll, unmount } from '../../src/snapshot/mount.js';
+import { mount, unmount } from '../../src/snapshot/mount.js';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.js';
 import { sha256, streamOf, tarOf, treeOf, type RawEntry } from '../archive/tar-build.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -45,7 +45,7 @@ describe('overlay snapshotter', () => {
     assert.equal(mounts[0].type, 'overlay');
     assert.match(mounts[0].options.join(','), /lowerdir=.*\/2\/fs:.*\/1\/fs,upperdir=.*\/3\/fs,workdir=.*\/3\/work/);
     const mnt = await mountPoint(t);
-    mountAll(mounts, mnt);
+    mount(mounts, mnt);
     assert.deepEqual(ls(mnt), ['d a', 'd a/b', 'd a/b/c', 'f a/b/c/foo', 'd x', 'f x/other']);
     await writeFile(`${mnt}/x/written`, 'by the container');
     unmount(mnt);
@@ -113,7 +113,7 @@ describe('overlay snapshotter', () => {
     assert.deepEqual(mounts, [{ type: 'bind', source: `${snaps.root}/1/fs`, options: ['rbind', 'rw'] }]);
     assert.deepEqual(snaps.mounts('scratch'), mounts);
     const mnt = await mountPoint(t);
-    mountAll(mounts, mnt);
+    mount(mounts, mnt);
     await writeFile(`${mnt}/hello`, 'hi');
     unmount(mnt);
     assert.equal(readFileSync(`${snaps.root}/1/fs/hello`, 'utf8'), 'hi');
@@ -132,7 +132,7 @@ describe('overlay snapshotter', () => {
     const mounts = await snaps.prepare('deep', parent);
     assert.ok(mounts[0].options.join(',').length > 4096, 'absolute options exceed a page');
     const mnt = await mountPoint(t);
-    mountAll(mounts, mnt);
+    mount(mounts, mnt);
     assert.equal(readdirSync(`${mnt}/layer`).length, 130);
     assert.equal(readFileSync(`${mnt}/layer/0`, 'utf8'), '0');
     assert.equal(process.cwd(), fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, ''), 'the working directory is restored');
