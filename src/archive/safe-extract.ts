@@ -77,6 +77,11 @@ export interface ExtractStats {
 
 export class LayerExtractor implements TarSink {
   private readonly nodes = new Map<string, Node>([['', { kind: 'dir' }]]);
+  /**
+   * Paths ever recorded under each directory, so replacing a directory forgets its subtree in
+   * time proportional to the subtree (a hostile stream of replacements stays linear).
+   */
+  private readonly children = new Map<string, string[]>();
   /** Directory times to apply at the end: real path → [atime, mtime]. */
   private readonly dirTimes = new Map<string, [number, number]>();
   private readonly euid = process.geteuid?.() ?? 0;
@@ -144,31 +149,31 @@ export class LayerExtractor implements TarSink {
     switch (e.type) {
       case 'file':
         this.fd = fs.openSync(abs, OPEN_FLAGS, e.mode & 0o777);
-        this.nodes.set(path, { kind: 'file' });
+        this.record(path, { kind: 'file' });
         return; // metadata once the data is written (entryEnd)
       case 'dir':
         fs.mkdirSync(abs, e.mode & 0o777);
-        this.nodes.set(path, { kind: 'dir' });
+        this.record(path, { kind: 'dir' });
         if (wasWhiteout === 'whiteout') lsetxattr(abs, OPAQUE_XATTR, Y);
         this.dirAttrs(path, e, true);
         return;
       case 'symlink':
         if (e.linkname === '') throw invalid('ERR_LAYER_BAD_ENTRY', `symlink "${e.name}" has an empty target`);
         fs.symlinkSync(e.linkname, abs);
-        this.nodes.set(path, { kind: 'symlink', target: e.linkname });
+        this.record(path, { kind: 'symlink', target: e.linkname });
         if (e.uid !== this.euid || e.gid !== this.egid) fs.lchownSync(abs, e.uid, e.gid);
         fs.lutimesSync(abs, this.atimeOf(e), clampTime(e.mtime));
         return;
       case 'hardlink':
         fs.linkSync(this.abs(linkTarget as string), abs);
-        this.nodes.set(path, { kind: (this.nodes.get(linkTarget as string) as Node).kind });
+        this.record(path, { kind: (this.nodes.get(linkTarget as string) as Node).kind });
         return;
       case 'char':
       case 'block':
       case 'fifo': {
         const fmt = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
         mknod(abs, fmt | (e.mode & 0o777), e.devmajor, e.devminor);
-        this.nodes.set(path, { kind: 'device' });
+        this.record(path, { kind: 'device' });
         const chown = e.uid !== this.euid || e.gid !== this.egid;
         if (chown) fs.lchownSync(abs, e.uid, e.gid);
         // a device we just made, never a link: chmod by path is safe here
@@ -267,12 +272,22 @@ export class LayerExtractor implements TarSink {
     return existing.kind === 'whiteout' ? 'whiteout' : 'fresh';
   }
 
+  private record(path: string, node: Node): void {
+    this.nodes.set(path, node);
+    const parent = dirName(path);
+    const list = this.children.get(parent);
+    if (list === undefined) this.children.set(parent, [path]);
+    else list.push(path);
+  }
+
   private forgetTree(path: string): void {
-    const prefix = `${path}/`;
+    for (const child of this.children.get(path) ?? []) {
+      if (this.nodes.get(child)?.kind === 'dir') this.forgetTree(child);
+      else this.nodes.delete(child);
+    }
+    this.children.delete(path);
     this.nodes.delete(path);
     this.dirTimes.delete(path);
-    for (const key of this.nodes.keys()) if (key.startsWith(prefix)) this.nodes.delete(key);
-    for (const key of this.dirTimes.keys()) if (key.startsWith(prefix)) this.dirTimes.delete(key);
   }
 
   /**
@@ -293,7 +308,7 @@ export class LayerExtractor implements TarSink {
       if (node === undefined) {
         if (!create) throw this.missing(next);
         fs.mkdirSync(this.abs(next), 0o755);
-        this.nodes.set(next, { kind: 'dir' });
+        this.record(next, { kind: 'dir' });
         cur = next;
       } else if (node.kind === 'dir') {
         cur = next;
@@ -307,7 +322,7 @@ export class LayerExtractor implements TarSink {
         fs.unlinkSync(this.abs(next));
         fs.mkdirSync(this.abs(next), 0o755);
         lsetxattr(this.abs(next), OPAQUE_XATTR, Y);
-        this.nodes.set(next, { kind: 'dir' });
+        this.record(next, { kind: 'dir' });
         cur = next;
       } else {
         throw invalid('ERR_LAYER_NOT_A_DIRECTORY', `tar entry "${this.current?.name ?? rel}" goes through "${next}", which is not a directory`);
@@ -348,6 +363,6 @@ export class LayerExtractor implements TarSink {
     const abs = this.abs(path);
     mknod(abs, S_IFCHR, 0, 0);
     if (e.uid !== this.euid || e.gid !== this.egid) fs.lchownSync(abs, e.uid, e.gid);
-    this.nodes.set(path, { kind: 'whiteout' });
+    this.record(path, { kind: 'whiteout' });
   }
 }
