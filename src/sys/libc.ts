@@ -29,6 +29,7 @@ interface LibC {
   listen: KoffiFn;
   shutdown: KoffiFn;
   close: KoffiFn;
+  dup: KoffiFn;
   flock: KoffiFn;
   sync_file_range: KoffiFn;
   syncfs: KoffiFn;
@@ -58,6 +59,7 @@ function libc(): LibC {
     listen: lib.func('int listen(int fd, int backlog)'),
     shutdown: lib.func('int shutdown(int fd, int how)'),
     close: lib.func('int close(int fd)'),
+    dup: lib.func('int dup(int fd)'),
     flock: lib.func('int flock(int fd, int operation)'),
     sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
     syncfs: lib.func('int syncfs(int fd)'),
@@ -243,4 +245,9 @@ export function startWriteback(fd: number, offset: number, length: number): void
 /** syncfs(2): flush the whole filesystem holding `fd` (one call instead of an fsync per file). */
 export function syncfs(fd: number): void {
   check(libc().syncfs(fd), 'syncfs');
+}
+
+/** dup(2): a second fd for the same open socket (close-on-exec is not set on it). */
+export function dupFd(fd: number): number {
+  return check(libc().dup(fd), 'dup');
 }
