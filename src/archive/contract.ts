@@ -55,6 +55,11 @@ export interface ExtractOptions {
    * free; false runs it on the calling thread (small layers, tests).
    */
   worker?: boolean;
+  /**
+   * Make the extracted files durable before resolving: syncfs(2) on the destination's
+   * filesystem, done by the thread that extracted (so not the caller's event loop).
+   */
+  sync?: boolean;
 }
 
 export interface ExtractResult {

@@ -6,11 +6,14 @@
 import { BerthError, errnoCode, internal, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits } from './contract.js';
 import { LayerExtractor, type ExtractStats } from './safe-extract.js';
+import { syncFilesystemOf } from './sync.js';
 import { TarReader } from './tar-reader.js';
 
 export interface SessionOptions {
   limits: ExtractLimits;
   umask: number;
+  /** syncfs after the last entry (see ExtractOptions.sync). */
+  sync: boolean;
 }
 
 export class ExtractSession {
@@ -19,8 +22,8 @@ export class ExtractSession {
 
   /** `dest` is the fresh, empty directory extractLayer has just created. */
   constructor(
-    dest: string,
-    opts: SessionOptions,
+    private readonly dest: string,
+    private readonly opts: SessionOptions,
   ) {
     this.extractor = new LayerExtractor(dest, opts.limits, opts.umask);
     this.reader = new TarReader(this.extractor, { maxMetaSize: opts.limits.maxMetaSize });
@@ -30,10 +33,12 @@ export class ExtractSession {
     this.guard(() => this.reader.push(chunk));
   }
 
-  /** The stream is complete: check its ending, then set directory times. */
+  /** The stream is complete: check its ending, set directory times, sync when asked. */
   end(): ExtractStats {
     this.guard(() => this.reader.end());
-    return this.guard(() => this.extractor.finish());
+    const stats = this.guard(() => this.extractor.finish());
+    if (this.opts.sync) this.guard(() => syncFilesystemOf(this.dest));
+    return stats;
   }
 
   /** Release what is open; the caller then removes `dest`. */

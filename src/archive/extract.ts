@@ -48,6 +48,7 @@ export async function extractLayer(source: AsyncIterable<Uint8Array>, dest: stri
   const session: SessionOptions = {
     limits: { ...DEFAULT_LIMITS, ...opts.limits } as ExtractLimits,
     umask: currentUmask(),
+    sync: opts.sync ?? false,
   };
   try {
     await mkdir(dest, { mode: 0o755 });

@@ -1,15 +1,14 @@
 /**
  * The overlay snapshotter (layout and model in contract.ts).
  *
- * Crash safety: a snapshot exists once its `info.json` does, and that file is written last
- * (after syncfs made the extracted files durable, unless `sync: false`). Removal deletes the
- * record first, then the files. So a process killed at any point leaves at worst a numbered
- * directory without a record, which open() deletes. One process owns a data-root (berthd's
+ * Crash safety: a snapshot exists once its `info.json` does, and that file is written last,
+ * after syncfs (run by the extraction worker) made the files durable, unless `sync: false`.
+ * Removal deletes the record first, then the files. So a process killed at any point leaves at
+ * worst a numbered directory without a record, which open() deletes. One process owns a data-root (berthd's
  * lock); within it one mutex orders every change of the committed set (short: record writes and
  * removals, never extraction), so concurrent imports of one layer share it and a parent cannot
  * disappear under a child being committed.
  */
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { extractLayer } from '../archive/extract.js';
@@ -18,7 +17,6 @@ import { Digester, isDigest, type Digest } from '../core/digest.js';
 import { conflict, errnoCode, invalid, notFound } from '../core/errors.js';
 import { ensureDir, fsyncDir, readJsonIfExists, removeTempLeftovers, writeJsonAtomic } from '../core/fsutil.js';
 import { Mutex } from '../core/mutex.js';
-import { syncfs } from '../sys/libc.js';
 import { chainId as chainIdOf } from './chain.js';
 import type { ActiveSnapshot, ApplyOptions, ApplyResult, CommittedSnapshot, Mount, SnapshotRecord, Snapshotter, Usage } from './contract.js';
 import { diskUsage } from './usage.js';
@@ -91,7 +89,7 @@ export class OverlaySnapshotter implements Snapshotter {
     const id = await this.allocate();
     let result;
     try {
-      result = await extractLayer(tar, `${this.dir(id)}/fs`, { expectedDiffId: opts.expectedDiffId, limits: opts.limits, worker: opts.worker });
+      result = await extractLayer(tar, `${this.dir(id)}/fs`, { expectedDiffId: opts.expectedDiffId, limits: opts.limits, worker: opts.worker, sync: this.sync });
     } catch (e) {
       await rm(this.dir(id), { recursive: true, force: true });
       throw e;
@@ -104,7 +102,6 @@ export class OverlaySnapshotter implements Snapshotter {
         if (!existing) throw this.missing(parent as Digest);
         return { chainId, diffId: result.diffId, size: existing.size, created: false };
       }
-      if (this.sync) this.syncFilesystem(`${this.dir(id)}/fs`);
       const rec: CommittedSnapshot = { kind: 'committed', chainId, ...(parent ? { parent } : {}), diffId: result.diffId, size: result.size, id, created: new Date().toISOString() };
       try {
         await this.commitRecord(rec);
@@ -128,15 +125,6 @@ export class OverlaySnapshotter implements Snapshotter {
       });
     }
     return { chainId: known.chainId, diffId: known.diffId, size: known.size, created: false };
-  }
-
-  private syncFilesystem(dir: string): void {
-    const fd = openSync(dir, 'r');
-    try {
-      syncfs(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 
   stat(chainId: Digest): CommittedSnapshot | undefined {
