@@ -172,8 +172,8 @@ export class EngineClient {
   }
 }
 
-/** Parse a JSON-message stream (pull, import, load, build), calling `onMessage` for each object. */
-export async function readJsonMessages(res: Readable, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+/** Call `onLine` for each non-empty, trimmed line of a text stream (newline-delimited JSON). */
+export async function readLines(res: Readable, onLine: (line: string) => void): Promise<void> {
   let buf = '';
   for await (const chunk of res) {
     buf += (chunk as Buffer).toString('utf8');
@@ -181,8 +181,13 @@ export async function readJsonMessages(res: Readable, onMessage: (m: Record<stri
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      if (line) onMessage(JSON.parse(line) as Record<string, unknown>);
+      if (line) onLine(line);
     }
   }
-  if (buf.trim()) onMessage(JSON.parse(buf) as Record<string, unknown>);
+  if (buf.trim()) onLine(buf.trim());
+}
+
+/** Parse a JSON-message stream (pull, import, load, build), calling `onMessage` for each object. */
+export async function readJsonMessages(res: Readable, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  await readLines(res, (line) => onMessage(JSON.parse(line) as Record<string, unknown>));
 }

@@ -1,12 +1,33 @@
 /**
  * Registration of the container commands: each at the top level (`berth run`) and under
- * `berth container` (`berth container run`, `ls`/`list`/`ps`), plus the `system` group.
+ * `berth container` (`berth container run`, `ls`/`list`/`ps`), plus `inspect` and the
+ * `system` group (df, events, info, prune).
  */
 import type { Command } from 'commander';
 import { ExitError, write } from '../context.js';
 import { mount, type CommandSpec } from '../flags/command.js';
 import { renderHelp } from '../flags/help.js';
+import { execCommand } from './containers-exec.js';
+import { commitCommand, diffCommand, exportCommand, portCommand, topCommand } from './containers-info.js';
+import {
+  attachCommand,
+  killCommand,
+  pauseCommand,
+  renameCommand,
+  restartCommand,
+  rmCommand,
+  startCommand,
+  stopCommand,
+  unpauseCommand,
+  updateCommand,
+  waitCommand,
+} from './containers-lifecycle.js';
+import { psCommand } from './containers-list.js';
+import { logsCommand } from './containers-logs.js';
 import { createCommand, runCommand } from './containers-run.js';
+import { statsCommand } from './containers-stats.js';
+import { containerPruneCommand, eventsCommand, systemDfCommand, systemPruneCommand } from './containers-system.js';
+import { containerInspectCommand, inspectCommand } from './inspect.js';
 
 interface Placement {
   spec: CommandSpec;
@@ -18,15 +39,31 @@ interface Placement {
 }
 
 const CONTAINER_COMMANDS: Placement[] = [
-  { spec: runCommand, topLevel: true },
+  { spec: attachCommand, topLevel: true },
+  { spec: commitCommand, topLevel: true },
   { spec: createCommand, topLevel: true },
+  { spec: diffCommand, topLevel: true },
+  { spec: execCommand, topLevel: true },
+  { spec: exportCommand, topLevel: true },
+  { spec: containerInspectCommand },
+  { spec: killCommand, topLevel: true },
+  { spec: logsCommand, topLevel: true },
+  { spec: psCommand, groupName: 'ls', groupAliases: ['list', 'ps'], topLevel: true },
+  { spec: pauseCommand, topLevel: true },
+  { spec: portCommand, topLevel: true },
+  { spec: containerPruneCommand },
+  { spec: renameCommand, topLevel: true },
+  { spec: restartCommand, topLevel: true },
+  { spec: rmCommand, topLevel: true },
+  { spec: runCommand, topLevel: true },
+  { spec: startCommand, topLevel: true },
+  { spec: statsCommand, topLevel: true },
+  { spec: stopCommand, topLevel: true },
+  { spec: topCommand, topLevel: true },
+  { spec: unpauseCommand, topLevel: true },
+  { spec: updateCommand, topLevel: true },
+  { spec: waitCommand, topLevel: true },
 ];
-
-function aliasesOf(p: Placement): string[] {
-  const name = p.groupName ?? p.spec.name;
-  const group = [name, ...(p.groupAliases ?? [])].map((n) => `berth container ${n}`);
-  return p.topLevel ? [...group, `berth ${p.spec.name}`] : group;
-}
 
 /** A group command (`container`, `system`) whose help lists its sub-commands like docker's. */
 function group(program: Command, name: string, description: string, commands: Array<[string, string]>): Command {
@@ -50,18 +87,49 @@ function group(program: Command, name: string, description: string, commands: Ar
   return g;
 }
 
-export function registerContainers(program: Command): void {
-  const sortedForHelp = [...CONTAINER_COMMANDS].sort((a, b) => (a.groupName ?? a.spec.name).localeCompare(b.groupName ?? b.spec.name));
+function registerContainerGroup(program: Command): void {
   const container = group(
     program,
     'container',
     'Manage containers',
-    sortedForHelp.map((p) => [p.groupName ?? p.spec.name, p.spec.description]),
+    CONTAINER_COMMANDS.map((p) => [p.groupName ?? p.spec.name, p.spec.description]),
   );
   for (const p of CONTAINER_COMMANDS) {
-    const aliases = aliasesOf(p);
     const name = p.groupName ?? p.spec.name;
+    const groupPaths = [name, ...(p.groupAliases ?? [])].map((n) => `berth container ${n}`);
+    const aliases = p.topLevel ? [...groupPaths, `berth ${p.spec.name}`] : groupPaths;
     mount(container, { ...p.spec, name }, `berth container ${name}`, aliases, p.groupAliases ?? []);
     if (p.topLevel) mount(program, p.spec, `berth ${p.spec.name}`, aliases);
   }
+}
+
+function registerSystemGroup(program: Command): void {
+  const system = group(program, 'system', 'Manage berth', [
+    ['df', 'Show berth disk usage'],
+    ['events', 'Get real time events from the server'],
+    ['info', 'Display system-wide information'],
+    ['prune', 'Remove unused data'],
+  ]);
+  mount(system, { ...systemDfCommand, description: 'Show berth disk usage' }, 'berth system df', []);
+  const eventAliases = ['berth system events', 'berth events'];
+  mount(system, eventsCommand, 'berth system events', eventAliases);
+  mount(program, eventsCommand, 'berth events', eventAliases);
+  mount(system, systemPruneCommand, 'berth system prune', []);
+  // `system info` is `info` (registered by system.ts): hand the arguments over to it.
+  system
+    .command('info')
+    .description('Display system-wide information')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async (_args: string[], _opts: unknown, self: Command) => {
+      await program.parseAsync(['info', ...self.args], { from: 'user' });
+    });
+}
+
+export function registerContainers(program: Command): void {
+  registerContainerGroup(program);
+  mount(program, inspectCommand, 'berth inspect', []);
+  registerSystemGroup(program);
 }

@@ -53,7 +53,8 @@ export async function execute(spec: CommandSpec, argv: string[], path: string, a
     parsed = parseArgs(spec.flags, argv, {
       interspersed: spec.interspersed ?? true,
       helpShorthand,
-      warn: (t) => process.stderr.write(t),
+      // cobra prints flag deprecations on stdout.
+      warn: (t) => write(t),
     });
   } catch (e) {
     if (e instanceof HelpRequested) {

@@ -24,6 +24,8 @@ export interface RunOptions {
   /** Send this signal after `signalAfterMs` (e.g. SIGINT to stop `logs -f`). */
   signal?: NodeJS.Signals;
   signalAfterMs?: number;
+  /** Send `signal` when this settles (instead of after signalAfterMs). */
+  signalOn?: Promise<unknown>;
 }
 
 export type Client = 'docker' | 'berth';
@@ -52,7 +54,9 @@ export function runProcess(argv: string[], env: NodeJS.ProcessEnv, opts: RunOpti
     if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
     if (!opts.keepStdinOpen) child.stdin.end();
     const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15000);
-    const signaller = opts.signal ? setTimeout(() => child.kill(opts.signal), opts.signalAfterMs ?? 500) : undefined;
+    let signaller: NodeJS.Timeout | undefined;
+    if (opts.signal && opts.signalOn) void opts.signalOn.then(() => child.exitCode === null && child.kill(opts.signal));
+    else if (opts.signal) signaller = setTimeout(() => child.kill(opts.signal), opts.signalAfterMs ?? 500);
     child.on('close', (code, sig) => {
       clearTimeout(killer);
       if (signaller) clearTimeout(signaller);

@@ -28,6 +28,7 @@ export function assertSameBehaviour(both: { docker: Side; berth: Side }, opts: C
   const norm = opts.normalize ?? ((t: TranscriptEntry[]) => t);
   const out = opts.output ?? ((s: string) => s);
   const context = `docker: ${JSON.stringify(both.docker.result)}\nberth:  ${JSON.stringify(both.berth.result)}`;
+  for (const side of [both.docker, both.berth]) assert.ok(!side.result.stderr.includes('[killed: timeout]'), `a client hung\n${context}`);
   assert.deepStrictEqual(norm(both.berth.requests), norm(both.docker.requests), `requests differ\n${context}`);
   if (opts.requestsOnly) return;
   assert.equal(out(both.berth.result.stderr), out(both.docker.result.stderr), `stderr differs\n${context}`);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { FakeEngine, frame, transcript, type HijackContext, type Route, type TranscriptEntry } from './fake-engine.js';
+import { FakeEngine, frame, transcript, type HijackContext, type RecordedRequest, type Route, type TranscriptEntry } from './fake-engine.js';
 import { clientArgv, clientEnv, runInPty, runProcess, type Client, type ClientResult, type RunOptions } from './clients.js';
 
 export const CID = '9ffda96495f820b13c8b6e50791c417272ba005ca57b5badbab4bdfc07a6d5ee';
@@ -82,6 +82,8 @@ export interface ContainerScenario {
   inspect?: unknown;
   /** Extra routes tried before the built-in ones. */
   routes?: Route[];
+  /** The container runs already (attach): its program starts with the attach. */
+  alreadyRunning?: boolean;
 }
 
 /** Routes emulating one container through create, attach, wait, start, resize, kill and exec. */
@@ -94,6 +96,7 @@ export function containerRoutes(s: ContainerScenario): Route[] {
   let markExited!: (code: number) => void;
   const exited = new Promise<number>((r) => (markExited = r));
   let attached = false;
+  if (s.alreadyRunning) markStarted();
   void started.then(() => {
     if (!attached && !program.runForever) setTimeout(() => markExited(program.exitCode ?? 0), 20);
   });
@@ -198,6 +201,8 @@ export interface Side {
 export interface PlayOptions extends RunOptions {
   /** Run inside a pseudo-terminal and type this. */
   pty?: { input: string; rows?: number; cols?: number };
+  /** Send `signal` once a request matching this has arrived (instead of after a delay). */
+  signalWhen?: (r: RecordedRequest) => boolean;
 }
 
 /** Play a fresh copy of the scenario to one client. */
@@ -210,7 +215,11 @@ export async function playTo(client: Client, args: string[], routes: () => Route
     const env = clientEnv(client, engine.host, dir, opts.env);
     const result = opts.pty
       ? await runInPty(argv, env, opts.pty.input, opts.pty.rows, opts.pty.cols, opts.timeoutMs)
-      : await runProcess(argv, env, { ...opts, cwd: opts.cwd ?? dir });
+      : await runProcess(argv, env, {
+          ...opts,
+          cwd: opts.cwd ?? dir,
+          signalOn: opts.signalWhen ? engine.waitFor(opts.signalWhen).then(() => new Promise((r) => setTimeout(r, 300))) : undefined,
+        });
     // Each side has its own temporary directory: name it the same in both transcripts.
     const norm = (text: string) => text.split(dir).join('<DIR>');
     const requests = JSON.parse(norm(JSON.stringify(transcript(engine.requests)))) as TranscriptEntry[];

@@ -1,0 +1,166 @@
+/**
+ * `berth ps` rows as docker's ContainerContext renders them: truncated IDs and images, quoted
+ * and ellipsized commands, "N ago" computed here, the daemon's Status verbatim, grouped ports.
+ */
+import { humanDuration, humanSize } from '../../core/humanize.js';
+import { familiarReference, parseReference } from '../../image/reference.js';
+import { goStrconvQuote, goTimeString, joinHostPort } from './go-text.js';
+import { ellipsis } from './table.js';
+
+export interface PortSummary {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[] | null;
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: number;
+  Ports: PortSummary[] | null;
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string> | null;
+  State: string;
+  Status: string;
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+  Mounts?: Array<{ Name?: string; Source?: string; Driver?: string }> | null;
+}
+
+export const PS_TITLES: Record<string, string> = {
+  ID: 'CONTAINER ID',
+  Names: 'NAMES',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Size: 'SIZE',
+  Labels: 'LABELS',
+  LabelMap: 'LABEL',
+  Mounts: 'MOUNTS',
+  LocalVolumes: 'LOCAL VOLUMES',
+  Networks: 'NETWORKS',
+  Platform: 'PLATFORM',
+};
+
+export function truncateId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+function portOrder(a: PortSummary, b: PortSummary): number {
+  if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort;
+  if ((a.IP ?? '') !== (b.IP ?? '')) return (a.IP ?? '') < (b.IP ?? '') ? -1 : 1;
+  if ((a.PublicPort ?? 0) !== (b.PublicPort ?? 0)) return (a.PublicPort ?? 0) - (b.PublicPort ?? 0);
+  return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0;
+}
+
+function formGroup(key: string, start: number, last: number): string {
+  const slash = key.lastIndexOf('/');
+  const ip = slash >= 0 ? key.slice(0, slash) : '';
+  const type = slash >= 0 ? key.slice(slash + 1) : key;
+  let group = String(start);
+  if (start !== last) group = `${group}-${last}`;
+  if (ip) group = `${joinHostPort(ip, group)}->${group}`;
+  return `${group}/${type}`;
+}
+
+/** docker's DisplayablePorts: "0.0.0.0:80->80/tcp, 443-445/tcp". */
+export function displayablePorts(ports: PortSummary[]): string {
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const hostMappings: string[] = [];
+  for (const port of [...ports].sort(portOrder)) {
+    const current = port.PrivatePort;
+    let key = port.Type;
+    if (port.IP) {
+      if ((port.PublicPort ?? 0) !== current) {
+        hostMappings.push(`${joinHostPort(port.IP, port.PublicPort ?? 0)}->${port.PrivatePort}/${port.Type}`);
+        continue;
+      }
+      key = `${port.IP}/${port.Type}`;
+    }
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: current, last: current });
+      continue;
+    }
+    if (current === g.last + 1) {
+      g.last = current;
+      continue;
+    }
+    result.push(formGroup(key, g.first, g.last));
+    groups.set(key, { first: current, last: current });
+  }
+  for (const [key, g] of groups) result.push(formGroup(key, g.first, g.last));
+  return [...result, ...hostMappings].join(', ');
+}
+
+function imageColumn(c: ContainerSummary, trunc: boolean): string {
+  if (c.Image === '') return '<no image>';
+  if (!trunc) return c.Image;
+  if (truncateId(c.ImageID) === truncateId(c.Image)) return truncateId(c.Image);
+  try {
+    const ref = parseReference(c.Image);
+    return familiarReference({ domain: ref.domain, path: ref.path, ...(ref.tag !== undefined ? { tag: ref.tag } : {}) });
+  } catch {
+    return c.Image;
+  }
+}
+
+function namesColumn(c: ContainerSummary, trunc: boolean): string {
+  let names = (c.Names ?? []).map((n) => n.slice(1));
+  if (trunc) {
+    const plain = names.find((n) => !n.includes('/'));
+    if (plain !== undefined) names = [plain];
+  }
+  return names.join(',');
+}
+
+/** Labels looked up by `{{.Label "name"}}`: missing names give "". */
+function labelMap(labels: Record<string, string> | null): Record<string, string> {
+  return new Proxy({ ...(labels ?? {}) }, { get: (t, k) => (typeof k === 'string' && k in t ? t[k] : '') });
+}
+
+/** One row with the field names docker's templates use (alphabetical, as its JSON prints them). */
+export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, unknown> {
+  const mounts = (c.Mounts ?? []).map((m) => {
+    const name = m.Name || m.Source || '';
+    return trunc ? ellipsis(name, 15) : name;
+  });
+  const row: Record<string, unknown> = {
+    Command: goStrconvQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
+    CreatedAt: goTimeString(c.Created),
+    ID: trunc ? truncateId(c.Id) : c.Id,
+    Image: imageColumn(c, trunc),
+    Labels: Object.entries(c.Labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
+    Mounts: mounts.join(','),
+    Names: namesColumn(c, trunc),
+    Networks: c.NetworkSettings ? Object.keys(c.NetworkSettings.Networks ?? {}).join(',') : '',
+    Platform: null,
+    Ports: displayablePorts(c.Ports ?? []),
+    RunningFor: `${humanDuration(now - c.Created * 1000)} ago`,
+    Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})` : humanSize(c.SizeRw ?? 0, 3),
+    State: c.State,
+    Status: c.Status,
+  };
+  Object.defineProperty(row, 'LabelMap', { value: labelMap(c.Labels), enumerable: false });
+  return row;
+}
+
+/** docker's "raw" format for ps. */
+export function rawContainer(row: Record<string, unknown>, size: boolean): string {
+  const pad = (v: unknown) => (v === '' ? '' : ` ${String(v)}`);
+  let out = `container_id: ${row.ID}\nimage: ${row.Image}\ncommand: ${row.Command}\ncreated_at: ${row.CreatedAt}\nstate:${pad(row.State)}\nstatus:${pad(row.Status)}\nnames: ${row.Names}\nlabels:${pad(row.Labels)}\nports:${pad(row.Ports)}\n`;
+  if (size) out += `size: ${row.Size}\n`;
+  return out + '\n';
+}
