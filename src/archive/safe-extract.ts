@@ -55,6 +55,10 @@ interface Node {
 }
 
 const MAX_LINK_HOPS = 40;
+/** Linux ids are 32-bit, (uid_t)-1 meaning "unchanged"; device numbers are 12+20 bits. */
+const MAX_ID = 0xfffffffe;
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
 /** 9999-12-31T23:59:59Z: later times are clamped (rule 5, "bound the times"). */
 const MAX_TIME = 253402300799;
 const Y = Buffer.from('y');
@@ -118,6 +122,12 @@ export class LayerExtractor implements TarSink {
     if (depthOf(rel) > this.limits.maxDepth) {
       throw invalid('ERR_LAYER_LIMIT', `tar entry "${e.name}" is deeper than ${this.limits.maxDepth} directories`);
     }
+    if (e.uid > MAX_ID || e.gid > MAX_ID) {
+      throw invalid('ERR_LAYER_BAD_ENTRY', `tar entry "${e.name}" has an owner id out of range (${e.uid}:${e.gid})`);
+    }
+    if ((e.type === 'char' || e.type === 'block') && (e.devmajor > MAX_MAJOR || e.devminor > MAX_MINOR)) {
+      throw invalid('ERR_LAYER_BAD_ENTRY', `device "${e.name}" has a number out of range (${e.devmajor}:${e.devminor})`);
+    }
     if (e.type === 'file') {
       stats.size += e.size;
       if (stats.size > this.limits.maxTotalSize) {
@@ -140,8 +150,8 @@ export class LayerExtractor implements TarSink {
     // A hardlink's target is resolved before anything at `path` is removed.
     const linkTarget = e.type === 'hardlink' ? this.hardlinkTarget(e) : undefined;
     if (linkTarget === path) return; // a link to itself: already that file
-    const wasWhiteout = this.clear(path, e.type);
-    if (wasWhiteout === 'merge') {
+    const cleared = this.clear(path, e.type);
+    if (cleared === 'merge') {
       this.dirAttrs(path, e);
       return;
     }
@@ -154,7 +164,7 @@ export class LayerExtractor implements TarSink {
       case 'dir':
         fs.mkdirSync(abs, e.mode & 0o777);
         this.record(path, { kind: 'dir' });
-        if (wasWhiteout === 'whiteout') lsetxattr(abs, OPAQUE_XATTR, Y);
+        if (cleared === 'whiteout') lsetxattr(abs, OPAQUE_XATTR, Y);
         this.dirAttrs(path, e, true);
         return;
       case 'symlink':

@@ -227,6 +227,8 @@ describe('safe extraction: hostile archives', () => {
     const s = await scene(t);
     await rejects(s, tarOf([{ name: '.', type: '2', linkname: s.victim }]), 'ERR_LAYER_BAD_ENTRY');
     await rejects(s, tarOf([file('f'), file('f/x')]), 'ERR_LAYER_NOT_A_DIRECTORY');
+    await rejects(s, tarOf([file('u', 'x', { pax: [['uid', '4294967295']] })]), 'ERR_LAYER_BAD_ENTRY');
+    await rejects(s, tarOf([{ name: 'dev', type: '3', devmajor: 5000, devminor: 1 }]), 'ERR_LAYER_BAD_ENTRY');
   });
 
   it('creates device nodes without opening them and replaces (never writes into) them', async (t) => {
