@@ -128,7 +128,8 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   stat(chainId: Digest): CommittedSnapshot | undefined {
-    return this.committed.get(chainId);
+    const rec = this.committed.get(chainId);
+    return rec && { ...rec };
   }
 
   async prepare(key: string, parent: Digest | undefined): Promise<Mount[]> {
@@ -246,6 +247,6 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   list(): SnapshotRecord[] {
-    return [...this.committed.values(), ...this.active.values()];
+    return [...this.committed.values(), ...this.active.values()].map((r) => ({ ...r }));
   }
 }
