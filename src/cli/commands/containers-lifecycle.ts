@@ -6,7 +6,7 @@
 import { ExitError, engine, write } from '../context.js';
 import type { CommandSpec } from '../flags/command.js';
 import type { ParsedFlags } from '../flags/parse.js';
-import { boolFlag, deprecated, intFlag, stringFlag, uintFlag, valueFlag } from '../flags/spec.js';
+import { boolFlag, deprecated, hidden, intFlag, stringFlag, uintFlag, valueFlag } from '../flags/spec.js';
 import { parseNanoCpus, ramInBytes } from '../opts/units.js';
 
 const timeoutFlags = () => [
@@ -30,8 +30,9 @@ export const startCommand: CommandSpec = {
   description: 'Start one or more stopped containers',
   flags: [
     boolFlag('attach', 'a', 'Attach STDOUT/STDERR and forward signals'),
-    stringFlag('checkpoint', undefined, 'Restore from this checkpoint'),
-    stringFlag('checkpoint-dir', undefined, 'Use a custom checkpoint storage directory'),
+    // Experimental in docker: hidden unless the daemon runs with experimental features.
+    hidden(stringFlag('checkpoint', undefined, 'Restore from this checkpoint')),
+    hidden(stringFlag('checkpoint-dir', undefined, 'Use a custom checkpoint storage directory')),
     stringFlag('detach-keys', undefined, 'Override the key sequence for detaching a container'),
     boolFlag('interactive', 'i', "Attach container's STDIN"),
   ],

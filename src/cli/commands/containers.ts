@@ -54,7 +54,7 @@ const CONTAINER_COMMANDS: Placement[] = [
   { spec: containerPruneCommand },
   { spec: renameCommand, topLevel: true },
   { spec: restartCommand, topLevel: true },
-  { spec: rmCommand, topLevel: true },
+  { spec: rmCommand, groupAliases: ['remove'], topLevel: true },
   { spec: runCommand, topLevel: true },
   { spec: startCommand, topLevel: true },
   { spec: statsCommand, topLevel: true },

@@ -59,7 +59,8 @@ export async function runInspect(names: string[], type: string, format: string, 
     else found.push(r.object);
   }
   try {
-    write(renderInspect(found, format || undefined));
+    // `-f json` prints the whole list as one JSON array.
+    write(format === 'json' ? `${JSON.stringify(found)}\n` : renderInspect(found, format || undefined));
   } catch (e) {
     throw new ExitError(1, `template parsing error: ${(e as Error).message}`);
   }

@@ -43,7 +43,6 @@ export const PS_TITLES: Record<string, string> = {
   Status: 'STATUS',
   Size: 'SIZE',
   Labels: 'LABELS',
-  LabelMap: 'LABEL',
   Mounts: 'MOUNTS',
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
@@ -123,11 +122,6 @@ function namesColumn(c: ContainerSummary, trunc: boolean): string {
   return names.join(',');
 }
 
-/** Labels looked up by `{{.Label "name"}}`: missing names give "". */
-function labelMap(labels: Record<string, string> | null): Record<string, string> {
-  return new Proxy({ ...(labels ?? {}) }, { get: (t, k) => (typeof k === 'string' && k in t ? t[k] : '') });
-}
-
 /** One row with the field names docker's templates use (alphabetical, as its JSON prints them). */
 export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, unknown> {
   const mounts = (c.Mounts ?? []).map((m) => {
@@ -153,7 +147,8 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now
     State: c.State,
     Status: c.Status,
   };
-  Object.defineProperty(row, 'LabelMap', { value: labelMap(c.Labels), enumerable: false });
+  // For `{{.Label "name"}}` (see ../format/output.ts); not part of the JSON output.
+  Object.defineProperty(row, 'LabelMap', { value: { ...(c.Labels ?? {}) }, enumerable: false });
   return row;
 }
 

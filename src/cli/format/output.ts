@@ -8,9 +8,24 @@ import { goJson } from './go-text.js';
 import { renderList } from './list.js';
 import { Template } from './template.js';
 
-/** `{{.Label "x"}}` → `{{index .LabelMap "x"}}` (a method call the engine cannot make). */
-export function rewriteTemplate(format: string): string {
-  return format.replace(/(\{\{-?\s*)\.Label\s+("(?:[^"\\]|\\.)*")/g, '$1index .LabelMap $2');
+/**
+ * `{{.Label "x"}}` is a method call the shared engine cannot make: each distinct label becomes a
+ * plain field (`.Label0`) added to the rows, titled as docker titles it (the last dotted part of
+ * the name, with - and _ as spaces).
+ */
+export function rewriteTemplate(format: string): { format: string; labels: string[] } {
+  const labels: string[] = [];
+  const rewritten = format.replace(/(\{\{-?\s*)\.Label\s+"((?:[^"\\]|\\.)*)"/g, (_m, open: string, name: string) => {
+    const label = JSON.parse(`"${name}"`) as string;
+    if (!labels.includes(label)) labels.push(label);
+    return `${open}.Label${labels.indexOf(label)}`;
+  });
+  return { format: rewritten, labels };
+}
+
+function labelHeader(name: string): string {
+  const parts = name.split('.');
+  return parts[parts.length - 1].replace(/[-_]/g, ' ');
 }
 
 /** Whether a template reads a field (docker requests container sizes only then). */
@@ -22,7 +37,7 @@ export function usesField(format: string, field: string): boolean {
 export function checkTemplate(format: string): void {
   if (format === '' || format === 'json' || format === 'table' || format === 'raw') return;
   try {
-    new Template(rewriteTemplate(format));
+    new Template(rewriteTemplate(format).format);
   } catch (e) {
     throw new ExitError(1, `failed to parse template: ${(e as Error).message}`);
   }
@@ -35,9 +50,18 @@ function normalizeTable(format: string): string {
 
 export function renderRows(rows: object[], format: string, defaultTable: string, titles: Record<string, string>): string {
   if (format.trim() === 'json') return rows.map((r) => goJson(r) + '\n').join('');
-  const f = format === '' || format === 'table' ? defaultTable : normalizeTable(rewriteTemplate(format));
+  const { format: rewritten, labels } = rewriteTemplate(format);
+  const f = format === '' || format === 'table' ? defaultTable : normalizeTable(rewritten);
+  const allTitles = { ...titles };
+  labels.forEach((l, i) => (allTitles[`Label${i}`] = labelHeader(l)));
+  const withLabels = labels.length
+    ? rows.map((r) => {
+        const map = (r as { LabelMap?: Record<string, string> }).LabelMap ?? {};
+        return { ...r, ...Object.fromEntries(labels.map((l, i) => [`Label${i}`, map[l] ?? ''])) };
+      })
+    : rows;
   try {
-    return renderList(rows, { defaultTable, titles }, f);
+    return renderList(withLabels, { defaultTable, titles: allTitles }, f);
   } catch (e) {
     throw new ExitError(1, `template: ${(e as Error).message}`);
   }

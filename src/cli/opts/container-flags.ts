@@ -27,7 +27,10 @@ const duration = (name: string, usage: string): FlagSpec => valueFlag(name, unde
 const mapFlag = (name: string, usage: string, validate: (t: string) => string): FlagSpec =>
   valueFlag(name, undefined, 'map', usage, [], (t, prev) => [...(prev as string[]), validate(t)], 'map[]');
 
-/** Flags shared by run and create. */
+/**
+ * Flags shared by run and create. Those a Linux daemon at API 1.41 cannot take (Windows-only,
+ * API 1.43+) are hidden, as docker hides them once it knows the daemon.
+ */
 export function containerFlags(): FlagSpec[] {
   return [
     listFlag('attach', 'a', 'Attach to STDIN, STDOUT or STDERR', validateAttach),
@@ -100,7 +103,7 @@ export function containerFlags(): FlagSpec[] {
     intFlag('health-retries', undefined, 'Consecutive failures needed to report unhealthy'),
     duration('health-timeout', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'),
     duration('health-start-period', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)'),
-    duration('health-start-interval', 'Time between running the check during the start period (ms|s|m|h) (default 0s)'),
+    hidden(duration('health-start-interval', 'Time between running the check during the start period (ms|s|m|h) (default 0s)')),
     boolFlag('no-healthcheck', undefined, 'Disable any container-specified HEALTHCHECK'),
     // Resources
     uintFlag('blkio-weight', undefined, 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', 16),
@@ -108,8 +111,8 @@ export function containerFlags(): FlagSpec[] {
     stringFlag('cidfile', undefined, 'Write the container ID to the file'),
     stringFlag('cpuset-cpus', undefined, 'CPUs in which to allow execution (0-3, 0,1)'),
     stringFlag('cpuset-mems', undefined, 'MEMs in which to allow execution (0-3, 0,1)'),
-    intFlag('cpu-count', undefined, 'CPU count (Windows only)'),
-    intFlag('cpu-percent', undefined, 'CPU percent (Windows only)'),
+    hidden(intFlag('cpu-count', undefined, 'CPU count (Windows only)')),
+    hidden(intFlag('cpu-percent', undefined, 'CPU percent (Windows only)')),
     intFlag('cpu-period', undefined, 'Limit CPU CFS (Completely Fair Scheduler) period'),
     intFlag('cpu-quota', undefined, 'Limit CPU CFS (Completely Fair Scheduler) quota'),
     intFlag('cpu-rt-period', undefined, 'Limit CPU real-time period in microseconds'),
@@ -120,8 +123,8 @@ export function containerFlags(): FlagSpec[] {
     valueFlag('device-read-iops', undefined, 'list', 'Limit read rate (IO per second) from a device', [], (t, prev) => [...(prev as unknown[]), parseDeviceRate(t, 'iops')], '[]'),
     valueFlag('device-write-bps', undefined, 'list', 'Limit write rate (bytes per second) to a device', [], (t, prev) => [...(prev as unknown[]), parseDeviceRate(t, 'bps')], '[]'),
     valueFlag('device-write-iops', undefined, 'list', 'Limit write rate (IO per second) to a device', [], (t, prev) => [...(prev as unknown[]), parseDeviceRate(t, 'iops')], '[]'),
-    bytes('io-maxbandwidth', undefined, 'Maximum IO bandwidth limit for the system drive (Windows only)'),
-    uintFlag('io-maxiops', undefined, 'Maximum IOps limit for the system drive (Windows only)', 64),
+    hidden(bytes('io-maxbandwidth', undefined, 'Maximum IO bandwidth limit for the system drive (Windows only)')),
+    hidden(uintFlag('io-maxiops', undefined, 'Maximum IOps limit for the system drive (Windows only)', 64)),
     bytes('memory', 'm', 'Memory limit'),
     bytes('memory-reservation', undefined, 'Memory soft limit'),
     valueFlag('memory-swap', undefined, 'bytes', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", 0, (t) => (t === '-1' ? -1 : ramInBytes(t))),
@@ -138,7 +141,7 @@ export function containerFlags(): FlagSpec[] {
     stringFlag('uts', undefined, 'UTS namespace to use'),
     stringFlag('runtime', undefined, 'Runtime to use for this container'),
     boolFlag('init', undefined, 'Run an init inside the container that forwards signals and reaps processes'),
-    mapFlag('annotation', 'Add an annotation to the container (passed through to the OCI runtime)', (t) => t),
+    hidden(mapFlag('annotation', 'Add an annotation to the container (passed through to the OCI runtime)', (t) => t)),
     bytes('kernel-memory', undefined, 'Kernel memory limit'),
     // create/run options
     stringFlag('name', undefined, 'Assign a name to the container'),
