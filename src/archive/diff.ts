@@ -15,7 +15,8 @@
  * are whole seconds.
  */
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { lgetxattr, llistxattr } from '../sys/libc.js';
 import type { Change, DiffSource } from './contract.js';
@@ -32,13 +33,16 @@ interface WalkItem {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Depth-first walk below `root` (the root itself excluded), children sorted by name. */
-async function* walk(root: string, dir = ''): AsyncGenerator<WalkItem> {
-  const names = (await readdir(dir === '' ? root : `${root}/${dir}`)).sort(byName);
+/**
+ * Depth-first walk below `root` (the root itself excluded), children sorted by name. Sync
+ * calls, like the tar writer's reads (see tar-writer.ts): the consumer pulls one entry at a time.
+ */
+function* walk(root: string, dir = ''): Generator<WalkItem> {
+  const names = readdirSync(dir === '' ? root : `${root}/${dir}`).sort(byName);
   for (const name of names) {
     const rel = joinRel(dir, name);
     const abs = `${root}/${rel}`;
-    const st = await lstat(abs);
+    const st = lstatSync(abs);
     yield { rel, abs, st };
     if (st.isDirectory()) yield* walk(root, rel);
   }
@@ -76,7 +80,7 @@ function typeOf(st: Stats): EntryType | undefined {
 /** Hardlink bookkeeping: the first name seen for each multiply-linked inode. */
 type LinkMap = Map<string, string>;
 
-async function entryFor(item: WalkItem, links: LinkMap): Promise<OutEntry | undefined> {
+function entryFor(item: WalkItem, links: LinkMap): OutEntry | undefined {
   const { rel, abs, st } = item;
   const type = typeOf(st);
   if (type === undefined) return undefined;
@@ -102,7 +106,7 @@ async function entryFor(item: WalkItem, links: LinkMap): Promise<OutEntry | unde
       return { fields, dataFrom: abs };
     }
     case 'symlink':
-      fields.linkname = await readlink(abs);
+      fields.linkname = readlinkSync(abs);
       return { fields };
     case 'char':
     case 'block':
@@ -118,24 +122,24 @@ function markerEntry(name: string, st: Stats): OutEntry {
   return { fields: { name, type: 'file', mode: 0, uid: st.uid, gid: st.gid, size: 0, mtime: 0 } };
 }
 
-async function* diffEntries(src: DiffSource): AsyncGenerator<OutEntry> {
+function* diffEntries(src: DiffSource): Generator<OutEntry> {
   const links: LinkMap = new Map();
-  for await (const item of walk(src.upper)) {
+  for (const item of walk(src.upper)) {
     if (isWhiteout(item.st)) {
       yield markerEntry(joinRel(dirName(item.rel), `${WHITEOUT_PREFIX}${baseName(item.rel)}`), item.st);
       continue;
     }
-    const entry = await entryFor(item, links);
+    const entry = entryFor(item, links);
     if (entry === undefined) continue;
     yield entry;
     if (item.st.isDirectory() && isOpaque(item.abs)) yield markerEntry(`${item.rel}/${OPAQUE_MARKER}`, item.st);
   }
 }
 
-async function* treeEntries(root: string): AsyncGenerator<OutEntry> {
+function* treeEntries(root: string): Generator<OutEntry> {
   const links: LinkMap = new Map();
-  for await (const item of walk(root)) {
-    const entry = await entryFor(item, links);
+  for (const item of walk(root)) {
+    const entry = entryFor(item, links);
     if (entry !== undefined) yield entry;
   }
 }

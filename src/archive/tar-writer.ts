@@ -3,8 +3,12 @@
  * data from) into tar bytes, batched into chunks of at least 64 KiB so a stream of small files
  * does not become a stream of tiny writes. A file that shrinks while it is read is padded with
  * zeros, one that grows is cut at the size in its header, so the archive always stays valid.
+ *
+ * File data is read with synchronous calls: a promise round trip through libuv's pool per
+ * open/read/close cost three times GNU tar's time on a rootfs, and the work between two yields
+ * stays small (at most one 256 KiB read, or the entries of one 64 KiB batch).
  */
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { BLOCK, encodeHeader, padding, type HeaderFields } from './tar-header.js';
 
 export interface OutEntry {
@@ -17,7 +21,7 @@ const FLUSH_AT = 64 * 1024;
 const READ_CHUNK = 256 * 1024;
 const END = Buffer.alloc(2 * BLOCK);
 
-export async function* encodeTar(entries: AsyncIterable<OutEntry>): AsyncGenerator<Buffer> {
+export async function* encodeTar(entries: AsyncIterable<OutEntry> | Iterable<OutEntry>): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let size = 0;
   const push = (b: Buffer) => {
@@ -34,12 +38,12 @@ export async function* encodeTar(entries: AsyncIterable<OutEntry>): AsyncGenerat
     push(encodeHeader(e.fields));
     const total = e.fields.type === 'file' ? e.fields.size : 0;
     if (total > 0 && e.dataFrom !== undefined) {
-      const fh = await open(e.dataFrom, 'r');
+      const fd = openSync(e.dataFrom, 'r');
       try {
         let left = total;
         while (left > 0) {
           const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
-          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+          const bytesRead = readSync(fd, buf, 0, buf.length, null);
           if (bytesRead === 0) {
             push(Buffer.alloc(left)); // the file shrank: keep the archive consistent
             left = 0;
@@ -50,7 +54,7 @@ export async function* encodeTar(entries: AsyncIterable<OutEntry>): AsyncGenerat
           if (size >= FLUSH_AT) yield flush();
         }
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     }
     const pad = padding(total);
