@@ -14,6 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { openDecompressed } from '../../src/archive/compression.js';
+import { tarDirectory } from '../../src/archive/diff.js';
 import { extractLayer } from '../../src/archive/extract.js';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.js';
 import { CACHE, ensureRootfs } from './rootfs.js';
@@ -65,12 +66,20 @@ async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
   let n = 0;
   const fresh = () => `${work}/t${n++}`;
-  const times: Record<string, number[]> = { tarPlain: [], berthPlain: [], tarGzip: [], berthGzip: [], tarSync: [], berthApply: [] };
+  const times: Record<string, number[]> = { tarPlain: [], berthPlain: [], tarGzip: [], berthGzip: [], tarSync: [], berthApply: [], tarExport: [], berthExport: [] };
   try {
     for (let r = 0; r < args.runs; r++) {
       let d = fresh();
       await mkdir(d);
       times.tarPlain.push(await timeIt(() => run('tar', ['-C', d, '-xf', rootfs.tar])));
+      // export (docker export, commit): tar the tree just extracted, the bytes read by a consumer
+      const tree = d;
+      times.tarExport.push(await timeIt(() => run('sh', ['-c', `tar -C '${tree}' -cf - . | cat > /dev/null`])));
+      times.berthExport.push(
+        await timeIt(async () => {
+          for await (const chunk of tarDirectory(tree)) void chunk;
+        }),
+      );
       d = fresh();
       times.berthPlain.push(await timeIt(() => extractLayer(createReadStream(rootfs.tar, { highWaterMark: 1 << 20 }), d)));
       d = fresh();
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
     row('plain tar (`tar -xf` vs extractLayer)', 'berthPlain', 'tarPlain'),
     row('gzip (`tar -xzf` vs gunzip + extractLayer)', 'berthGzip', 'tarGzip'),
     row('durable (`tar -xf && sync` vs applyLayer with syncfs)', 'berthApply', 'tarSync'),
+    row('export of the extracted tree (`tar -cf -` vs tarDirectory)', 'berthExport', 'tarExport'),
     '',
     `Runs (s): ${Object.entries(times)
       .map(([k, v]) => `${k} ${v.map((x) => x.toFixed(2)).join('/')}`)
@@ -135,7 +145,8 @@ What the figures include: berth's time is the whole \`extractLayer\` call in a r
 (worker thread start, reading with 1 MiB chunks, sha256 of every byte for the diffID, every
 safety check of runtime.md 4.2, ownership/modes/times/xattrs). GNU tar's is the whole process.
 The durable row adds what an import really needs: the files on disk before the snapshot is
-recorded (syncfs for berth, sync(1) after GNU tar).
+recorded (syncfs for berth, sync(1) after GNU tar). The export row is the other direction
+(\`docker export\`, commit): the same tree back into a tar stream, read to the end.
 
 On this class of VM nearly all of both sides' time is the kernel creating inodes (ext4 with
 \`discard\`; creation is several times slower right after large deletions, see the comment in
