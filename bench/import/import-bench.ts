@@ -128,13 +128,13 @@ async function main(): Promise<void> {
       .join('; ')}`,
   ].join('\n');
   console.log(report);
-  if (args.writeDoc) await writeDoc(report);
+  if (args.writeDoc) await writeDoc(report, args.runs);
 }
 
-async function writeDoc(report: string): Promise<void> {
+async function writeDoc(report: string, runs: number): Promise<void> {
   const doc = `# Import benchmark
 
-\`node dist/bench/import/import-bench.js --runs 5 --write-doc\` (bench/import/) extracts the same
+\`node dist/bench/import/import-bench.js --runs ${runs} --write-doc\` (bench/import/) extracts the same
 rootfs tar with GNU tar and with berth's safe extractor, alternating, and prints the medians.
 The rootfs is cached in ${CACHE}. "speed vs GNU tar" is GNU tar's time divided by berth's:
 above 1 berth is faster. The goal is 0.7x or better.
