@@ -18,6 +18,8 @@ export interface RequestOptions {
   stream?: Readable;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Aborts the request (and its response) when signalled. */
+  signal?: AbortSignal;
 }
 
 /** An error answer of the daemon: status plus the daemon's own message. */
@@ -88,6 +90,7 @@ export class EngineClient {
         path: this.path(path, opts.query),
         headers: { Host: 'berth', 'User-Agent': 'berth-cli', ...headers },
         ...(this.socketPath ? { socketPath: this.socketPath } : { host: this.hostPort!.host, port: this.hostPort!.port }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
       req.on('error', (e) => reject(this.connectionError(e)));
       req.on('response', resolve);

@@ -94,6 +94,18 @@ describe('attach, start -a and logs like docker', { concurrency: 4 }, () => {
     assertSameBehaviour(await both(['logs', '-f', 'sample-x'], { inspect: running(), routes: logRoutes(false, true) }, { signal: 'SIGINT', signalWhen: (r) => r.url.includes('/logs') }));
   });
 
+  it('detach keys on a terminal: run -it and start -ai end with 0, attach and exec -it with "read escape sequence"', async () => {
+    const tty = { ...running({ Tty: true, OpenStdin: true }) };
+    const program = { tty: true, banner: '/ # ', runForever: true };
+    const exec = { tty: true, banner: '# ', untilStdin: 'never' };
+    const scenario = (attach: boolean): ContainerScenario => ({ alreadyRunning: attach, inspect: tty, program, exec });
+    assertSameBehaviour(await both(['run', '-it', 'busybox', 'sh'], scenario(false), { pty: { input: 'ab\x10\x11' } }));
+    assertSameBehaviour(await both(['run', '-it', '--detach-keys', 'ctrl-x', 'busybox', 'sh'], scenario(false), { pty: { input: 'a\x18' } }));
+    assertSameBehaviour(await both(['start', '-ai', 'sample-x'], scenario(false), { pty: { input: '\x10\x11' } }));
+    assertSameBehaviour(await both(['attach', 'sample-x'], scenario(true), { pty: { input: 'x\x10y\x10\x11' } }));
+    assertSameBehaviour(await both(['exec', '-it', 'sample-x', 'sh'], scenario(true), { pty: { input: 'ls\x10\x11' } }));
+  });
+
   it('logs of a missing container', async () => {
     const missing: Route = { method: 'GET', path: /^\/containers\/nope\/json$/, answer: { status: 404, json: { message: 'No such container: nope' } } };
     assertSameBehaviour(await both(['logs', 'nope'], { routes: [missing] }));

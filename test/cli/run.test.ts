@@ -43,6 +43,15 @@ describe('run like docker', { concurrency: 4 }, () => {
     assertSameBehaviour(r);
   });
 
+  it('--sig-proxy forwards the signals berth receives as kill?signal=', async () => {
+    const program = { output: [[1, 'ready\n']] as Array<[1, string]>, runForever: true, exitOnKill: 143 };
+    for (const signal of ['SIGTERM', 'SIGUSR2', 'SIGHUP'] as const) {
+      const r = await both(['run', '--rm', 'busybox', 'sleep', '100'], { program }, { signal, signalWhen: (q) => q.url.endsWith('/start') });
+      assertSameBehaviour(r);
+      assert.equal(r.berth.result.code, 143);
+    }
+  });
+
   it('--detach-keys and --sig-proxy=false reach the attach', async () => {
     assertSameBehaviour(await both(['run', '--detach-keys', 'ctrl-x,x', '--sig-proxy=false', 'busybox'], { program: { output: [[1, 'a\n']] } }));
   });

@@ -129,6 +129,11 @@ function registerSystemGroup(program: Command): void {
 }
 
 export function registerContainers(program: Command): void {
+  // `berth logs x | head`: a closed pipe ends the command quietly (docker dies of SIGPIPE).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
   registerContainerGroup(program);
   mount(program, inspectCommand, 'berth inspect', []);
   registerSystemGroup(program);

@@ -1,7 +1,7 @@
 /**
  * The detach key sequence (default ctrl-p,ctrl-q) as the docker CLI watches for it on a terminal:
- * keys arriving one per read are matched; a partial match is held back and released when the
- * next key does not continue it; a full match ends the input (the user detached).
+ * a partial match is held back and released when the next key does not continue it; a full
+ * match ends the input (the user detached).
  */
 
 const CTRL_NAMES = ['ctrl-@', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `ctrl-${c}`), 'ctrl-[', 'ctrl-\\', 'ctrl-]', 'ctrl-^', 'ctrl-_'];
@@ -25,22 +25,33 @@ export function detachKeysToBytes(keys: string): Buffer {
 }
 
 export class EscapeDetector {
+  /** How many keys of the sequence the input has matched so far (held back, not forwarded). */
   private pos = 0;
 
   constructor(private readonly keys: Buffer) {}
 
-  /** What to forward for this chunk, and whether the sequence is now complete. */
+  /**
+   * What to forward for this chunk, and whether the sequence is now complete. The sequence may
+   * sit anywhere in a chunk or span chunks; bytes before it are forwarded, the sequence never is.
+   */
   feed(chunk: Buffer): { forward: Buffer; detached: boolean } {
     if (this.keys.length === 0) return { forward: chunk, detached: false };
-    const held = () => {
-      const out: Buffer = Buffer.concat([this.keys.subarray(0, this.pos), chunk]);
-      this.pos = 0;
-      return out;
-    };
-    if (chunk.length !== 1) return { forward: this.pos > 0 ? held() : chunk, detached: false };
-    if (chunk[0] !== this.keys[this.pos]) return { forward: this.pos > 0 ? held() : chunk, detached: false };
-    if (this.pos === this.keys.length - 1) return { forward: Buffer.alloc(0), detached: true };
-    this.pos++;
-    return { forward: Buffer.alloc(0), detached: false };
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b !== this.keys[this.pos] && this.pos > 0) {
+        out.push(...this.keys.subarray(0, this.pos));
+        this.pos = 0;
+      }
+      if (b === this.keys[this.pos]) {
+        this.pos++;
+        if (this.pos === this.keys.length) {
+          this.pos = 0;
+          return { forward: Buffer.from(out), detached: true };
+        }
+        continue;
+      }
+      out.push(b);
+    }
+    return { forward: Buffer.from(out), detached: false };
   }
 }

@@ -29,8 +29,10 @@ export interface ProgramSpec {
   /** Printed as soon as the process starts (a shell prompt). */
   banner?: string;
   exitCode?: number;
-  /** Never exits (a detached `sleep`). */
+  /** Never exits (a detached `sleep`), unless killed. */
   runForever?: boolean;
+  /** Exit status when `POST /containers/{id}/kill` arrives (the process dies of the signal). */
+  exitOnKill?: number;
 }
 
 function stdinContains(ctx: HijackContext, text: string): Promise<void> {
@@ -45,7 +47,7 @@ function stdinContains(ctx: HijackContext, text: string): Promise<void> {
 }
 
 /** Drive a hijacked stream as the given program once `started` resolves; returns when done. */
-async function play(ctx: HijackContext, spec: ProgramSpec, started: Promise<void>, failed?: Promise<void>): Promise<void> {
+async function play(ctx: HijackContext, spec: ProgramSpec, started: Promise<void>, failed?: Promise<void>, killed?: Promise<void>): Promise<void> {
   const emit = (stream: 1 | 2, text: string) => ctx.socket.write(spec.tty ? Buffer.from(text) : frame(stream, text));
   if ((await Promise.race([started.then(() => 'started'), failed?.then(() => 'failed')])) === 'failed') {
     ctx.socket.end();
@@ -58,7 +60,7 @@ async function play(ctx: HijackContext, spec: ProgramSpec, started: Promise<void
     if (ctx.req.stdin) emit(1, ctx.req.stdin);
   }
   for (const [stream, text] of spec.output ?? []) emit(stream, text);
-  if (spec.runForever) return new Promise(() => undefined);
+  if (spec.runForever) await (killed ?? new Promise(() => undefined));
   await new Promise((r) => setTimeout(r, 20));
   ctx.socket.end();
 }
@@ -93,6 +95,8 @@ export function containerRoutes(s: ContainerScenario): Route[] {
   const started = new Promise<void>((r) => (markStarted = r));
   let markFailed!: () => void;
   const failed = new Promise<void>((r) => (markFailed = r));
+  let markKilled!: () => void;
+  const killed = new Promise<void>((r) => (markKilled = r));
   let markExited!: (code: number) => void;
   const exited = new Promise<number>((r) => (markExited = r));
   let attached = false;
@@ -137,7 +141,7 @@ export function containerRoutes(s: ContainerScenario): Route[] {
       path: /^\/containers\/[^/]+\/attach$/,
       hijack: async (ctx) => {
         attached = true;
-        await play(ctx, program, started, failed);
+        await play(ctx, program, started, failed, killed);
         markExited(program.exitCode ?? 0);
       },
     },
@@ -168,7 +172,17 @@ export function containerRoutes(s: ContainerScenario): Route[] {
       },
     },
     { method: 'POST', path: /^\/containers\/[^/]+\/resize$/, answer: { status: 200, headers: { 'Content-Length': '0' } } },
-    { method: 'POST', path: /^\/containers\/[^/]+\/kill$/, answer: { status: 204 } },
+    {
+      method: 'POST',
+      path: /^\/containers\/[^/]+\/kill$/,
+      answer: () => {
+        if (program.exitOnKill !== undefined) {
+          program.exitCode = program.exitOnKill;
+          markKilled();
+        }
+        return { status: 204 };
+      },
+    },
     { method: 'GET', path: /^\/containers\/[^/]+\/json$/, answer: { status: 200, json: inspect } },
     { method: 'POST', path: /^\/containers\/[^/]+\/exec$/, answer: { status: 201, json: { Id: EID } } },
     {
