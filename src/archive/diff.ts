@@ -42,7 +42,8 @@ function* walk(root: string, dir = ''): Generator<WalkItem> {
   for (const name of names) {
     const rel = joinRel(dir, name);
     const abs = `${root}/${rel}`;
-    const st = lstatSync(abs);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st === undefined) continue; // removed meanwhile (a running container)
     yield { rel, abs, st };
     if (st.isDirectory()) yield* walk(root, rel);
   }

@@ -9,6 +9,7 @@
  * stays small (at most one 256 KiB read, or the entries of one 64 KiB batch).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { errnoCode } from '../core/errors.js';
 import { BLOCK, encodeHeader, padding, type HeaderFields } from './tar-header.js';
 
 export interface OutEntry {
@@ -37,25 +38,24 @@ export async function* encodeTar(entries: AsyncIterable<OutEntry> | Iterable<Out
   for await (const e of entries) {
     push(encodeHeader(e.fields));
     const total = e.fields.type === 'file' ? e.fields.size : 0;
-    if (total > 0 && e.dataFrom !== undefined) {
-      const fd = openSync(e.dataFrom, 'r');
-      try {
-        let left = total;
-        while (left > 0) {
-          const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
-          const bytesRead = readSync(fd, buf, 0, buf.length, null);
-          if (bytesRead === 0) {
-            push(Buffer.alloc(left)); // the file shrank: keep the archive consistent
-            left = 0;
-            break;
-          }
-          push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
-          left -= bytesRead;
-          if (size >= FLUSH_AT) yield flush();
+    const fd = total > 0 && e.dataFrom !== undefined ? openOrUndefined(e.dataFrom) : undefined;
+    try {
+      let left = total;
+      while (left > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
+        const got = fd === undefined ? 0 : readSync(fd, buf, 0, buf.length, null);
+        if (got === 0) {
+          // removed since it was listed, or shrank while read: zeros keep the archive consistent
+          push(buf.fill(0));
+          left -= buf.length;
+        } else {
+          push(got === buf.length ? buf : buf.subarray(0, got));
+          left -= got;
         }
-      } finally {
-        closeSync(fd);
+        if (size >= FLUSH_AT) yield flush();
       }
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     const pad = padding(total);
     if (pad > 0) push(Buffer.alloc(pad));
@@ -63,4 +63,13 @@ export async function* encodeTar(entries: AsyncIterable<OutEntry> | Iterable<Out
   }
   push(END);
   yield flush();
+}
+
+function openOrUndefined(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
 }
