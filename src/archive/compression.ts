@@ -1,10 +1,13 @@
 /**
  * Layer compression: sniffed from the magic bytes (media types lie often enough), decompressed
- * as a stream. gzip uses Node's zlib (on libuv's pool), zstd the pure-JS fzstd decoder; bzip2
- * and xz run `bzip2 -dc` / `xz -dc`, which is safe because it happens on the host side, before
- * any byte reaches a root filesystem (runtime.md 4.2 rule 8).
+ * as a stream. gzip uses Node's zlib (on libuv's pool). bzip2, xz and zstd run `bzip2 -dc`,
+ * `xz -dc`, `zstd -dc`, which is safe because it happens on the host side, before any byte
+ * reaches a root filesystem (runtime.md 4.2 rule 8). zstd falls back to the pure-JS fzstd
+ * decoder when the zstd program is missing: it works, but at about 120 MB/s against 800 for the
+ * program, and on the caller's thread.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -64,7 +67,7 @@ export function decompress(source: AsyncIterable<Uint8Array>, compression: Compr
     case 'gzip':
       return through(source, createGunzip({ chunkSize: 256 * 1024 }), 'gzip');
     case 'zstd':
-      return through(source, new ZstdTransform(), 'zstd');
+      return onPath('zstd') ? viaProcess(source, 'zstd') : through(source, new ZstdTransform(), 'zstd');
     case 'bzip2':
     case 'xz':
       return viaProcess(source, compression);
@@ -117,8 +120,20 @@ class ZstdTransform extends Transform {
   }
 }
 
-/** bzip2/xz through the system tool, its stdin fed from `source`. */
-async function* viaProcess(source: AsyncIterable<Uint8Array>, format: 'bzip2' | 'xz'): AsyncGenerator<Uint8Array> {
+const toolCache = new Map<string, boolean>();
+
+/** Whether a program is on PATH (checked once: a missing zstd must be known before spawning). */
+export function onPath(program: string): boolean {
+  let found = toolCache.get(program);
+  if (found === undefined) {
+    found = (process.env.PATH ?? '/usr/bin:/bin').split(':').some((dir) => dir !== '' && existsSync(`${dir}/${program}`));
+    toolCache.set(program, found);
+  }
+  return found;
+}
+
+/** Decompression through the system tool, its stdin fed from `source`. */
+async function* viaProcess(source: AsyncIterable<Uint8Array>, format: 'bzip2' | 'xz' | 'zstd'): AsyncGenerator<Uint8Array> {
   const child = spawn(format, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let spawnError: unknown;
   let stderr = '';
@@ -148,7 +163,7 @@ async function* viaProcess(source: AsyncIterable<Uint8Array>, format: 'bzip2' | 
 function toolMissing(format: string, e: unknown): BerthError {
   if (errnoCode(e) === 'ENOENT') {
     return unavailable('ERR_COMPRESSION_UNSUPPORTED', `cannot decompress a ${format} layer: the ${format} program is not installed`, {
-      hint: `install the Debian package ${format === 'xz' ? 'xz-utils' : 'bzip2'}`,
+      hint: `install the Debian package ${format === 'xz' ? 'xz-utils' : format}`,
     });
   }
   return corruptStream(format, e);

@@ -48,6 +48,21 @@ describe('layer compression', () => {
     });
   }
 
+  it('decompresses zstd with the built-in decoder when the zstd program is missing', () => {
+    const url = new URL('../../src/archive/compression.js', import.meta.url).href;
+    const script = `
+      import { openDecompressed, onPath } from ${JSON.stringify(url)};
+      import { createHash } from 'node:crypto';
+      if (onPath('zstd')) throw new Error('zstd should not be found');
+      const { compression, stream } = await openDecompressed(process.stdin);
+      const h = createHash('sha256');
+      for await (const c of stream) h.update(c);
+      process.stdout.write(compression + ' sha256:' + h.digest('hex'));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: compressWith('zstd'), env: { PATH: '/nonexistent' } });
+    assert.equal(out.toString(), `zstd ${sha256(plain)}`);
+  });
+
   it('passes an uncompressed tar through untouched, even a tiny one', async () => {
     const { compression, stream } = await openDecompressed(streamOf(plain, 3));
     assert.equal(compression, 'none');
