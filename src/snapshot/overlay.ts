@@ -16,6 +16,7 @@ import type { DiffSource } from '../archive/contract.js';
 import { Digester, isDigest, type Digest } from '../core/digest.js';
 import { conflict, errnoCode, invalid, notFound } from '../core/errors.js';
 import { ensureDir, fsyncDir, readJsonIfExists, removeTempLeftovers, writeJsonAtomic } from '../core/fsutil.js';
+import { logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
 import { chainId as chainIdOf } from './chain.js';
 import type { ActiveSnapshot, ApplyOptions, ApplyResult, CommittedSnapshot, Mount, SnapshotRecord, Snapshotter, Usage } from './contract.js';
@@ -27,6 +28,7 @@ export interface OverlayOptions {
 }
 
 const RECORD = 'info.json';
+const log = logger('snapshot');
 
 export class OverlaySnapshotter implements Snapshotter {
   private readonly committed = new Map<Digest, CommittedSnapshot>();
@@ -53,8 +55,9 @@ export class OverlaySnapshotter implements Snapshotter {
         await rm(`${root}/${name}`, { recursive: true, force: true });
         continue;
       }
-      if (rec.kind === 'committed') s.committed.set(rec.chainId, rec);
-      else s.active.set(rec.key, rec);
+      if (rec.kind === 'committed' && isDigest(rec.chainId) && isDigest(rec.diffId)) s.committed.set(rec.chainId, rec);
+      else if (rec.kind === 'active' && typeof rec.key === 'string') s.active.set(rec.key, rec);
+      else log.warn('ignoring a snapshot with an unreadable record', { dir: `${root}/${name}` }); // kept for a human to look at
     }
     return s;
   }
