@@ -164,11 +164,10 @@ export class EngineClient {
         if (head.length) socket.unshift(head);
         resolve(socket);
       });
+      // Any answer but 101 is a failed hijack, whatever the body says (as in the Go client).
       req.on('response', (res) => {
-        this.check(res).then(
-          () => reject(new EngineError(res.statusCode ?? 0, `unable to upgrade to tcp, received ${res.statusCode}`)),
-          reject,
-        );
+        res.resume();
+        reject(new Error(`unable to upgrade to tcp, received ${res.statusCode}`));
       });
       req.end(payload);
     });

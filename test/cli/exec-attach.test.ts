@@ -44,6 +44,11 @@ describe('exec like docker', { concurrency: 4 }, () => {
     assertSameBehaviour(await both(['exec', 'sample-x', 'ls'], { routes: [stopped] }));
     assertSameBehaviour(await both(['exec', '-it', 'sample-x', 'sh'], {}, { stdin: 'x' }));
     assertSameBehaviour(await both(['exec', 'sample-x'], {}));
+    // A start answered with anything but 101 is a failed hijack, whatever its body.
+    const noUpgrade: Route = { method: 'POST', path: /^\/exec\/[^/]+\/start$/, answer: { status: 404, json: { message: 'No such exec instance' } } };
+    assertSameBehaviour(await both(['exec', 'sample-x', 'ls'], { routes: [noUpgrade] }));
+    const attachRefused: Route = { method: 'POST', path: /\/attach$/, answer: { status: 404, json: { message: 'No such container' } } };
+    assertSameBehaviour(await both(['run', 'busybox'], { routes: [attachRefused] }));
   });
 
   it('exec -it in a pseudo-terminal: raw stream, exec resize, exit code (exec-it)', async () => {

@@ -81,7 +81,7 @@ function group(program: Command, name: string, description: string, commands: Ar
         write(help);
         return;
       }
-      throw new ExitError(1, `berth: unknown command: berth ${name} ${sub}\n\nRun 'berth ${name} --help' for more information`);
+      throw new ExitError(1, `berth: unknown command: berth ${name} ${sub}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information`);
     });
   g.addHelpCommand(false);
   return g;

@@ -7,7 +7,7 @@ import type { EngineClient } from '../../client/engine.js';
 import { ExitError } from '../context.js';
 import type { CreateBody } from '../opts/container-config.js';
 import { createContainer, type CreateOptions } from './create.js';
-import { runFailure } from './errors.js';
+import { errorText, runFailure } from './errors.js';
 import { forwardAllSignals } from './signals.js';
 import { streamHijacked, type StreamEnd } from './streamer.js';
 import { monitorTtySize, type TerminalStreams } from './terminal.js';
@@ -69,9 +69,13 @@ export async function runContainer(engine: EngineClient, body: CreateBody, o: Ru
     let streaming: Promise<StreamEnd> | undefined;
     let socket: import('node:stream').Duplex | undefined;
     if (attach) {
-      socket = await engine.hijack('POST', `/containers/${id}/attach`, {
-        query: attachQuery({ stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: o.detachKeys }),
-      });
+      try {
+        socket = await engine.hijack('POST', `/containers/${id}/attach`, {
+          query: attachQuery({ stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: o.detachKeys }),
+        });
+      } catch (e) {
+        throw new ExitError(1, errorText(e));
+      }
       streaming = streamHijacked({
         socket,
         tty: body.Tty,

@@ -12,6 +12,16 @@ export interface ContainerWait {
   cancel(): void;
 }
 
+/** logrus's error line, as the docker CLI logs a failed wait (text form when not a terminal). */
+function logError(message: string): void {
+  if (process.stderr.isTTY) {
+    process.stderr.write(`ERRO[0000] ${message}\n`);
+    return;
+  }
+  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  process.stderr.write(`time="${time}" level=error msg=${JSON.stringify(message)}\n`);
+}
+
 async function readStatus(engine: EngineClient, res: IncomingMessage): Promise<number> {
   try {
     await engine.check(res);
@@ -19,13 +29,14 @@ async function readStatus(engine: EngineClient, res: IncomingMessage): Promise<n
     for await (const c of res) chunks.push(c as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Error?: { Message?: string } | null; StatusCode: number };
     if (body.Error) {
-      process.stderr.write(`Error waiting for container: ${body.Error.Message ?? ''}\n`);
+      logError(`Error waiting for container: ${body.Error.Message ?? ''}`);
       return 125;
     }
     return body.StatusCode;
   } catch (e) {
     if (res.destroyed && !res.complete) return 125;
-    process.stderr.write(`error waiting for container: ${(e as Error).message}\n`);
+    const { errorText } = await import('./errors.js');
+    logError(`error waiting for container: ${errorText(e)}`);
     return 125;
   }
 }

@@ -136,7 +136,8 @@ export class FakeEngine {
     const path = stripVersion(url);
     for (const r of this.routes) {
       if (r.method !== method || !r.path.test(path)) continue;
-      if (upgrade ? !r.hijack : !r.answer) continue;
+      // An upgrade may be refused by a plain answer (no 101).
+      if (upgrade ? !r.hijack && !r.answer : !r.answer) continue;
       const n = this.used.get(r) ?? 0;
       if (r.times !== undefined && n >= r.times) continue;
       this.used.set(r, n + 1);
@@ -220,7 +221,9 @@ export class FakeEngine {
     this.notify();
     const route = this.route(rec.method, rec.url, true);
     if (!route?.hijack) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n{"message":"page not found"}');
+      const answer = route?.answer && typeof route.answer !== 'function' ? route.answer : { status: 404, json: { message: 'page not found' } };
+      const body = answer.json !== undefined ? JSON.stringify(answer.json) + '\n' : String(answer.body ?? '');
+      socket.end(`HTTP/1.1 ${answer.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
