@@ -153,6 +153,7 @@ describe('create: request body and output like docker', { concurrency: 4 }, () =
     assertSameBehaviour(await playBoth(['create', '-q', '127.0.0.1:5000/sample/busybox:v1'], () => containerRoutes({ missingImage: true })));
     assertSameBehaviour(await playBoth(['create', '--pull', 'always', 'busybox@sha256:5beb99407cdc27ed797fc1a4f4a0e8bceeff624ebb57e8bbfad8d57a213cb0f2'], () => containerRoutes({})));
     assertSameBehaviour(await playBoth(['create', '--pull', 'never', 'busybox'], () => containerRoutes({ missingImage: true })));
+    assertSameBehaviour(await playBoth(['create', '--platform', 'linux/AMD64', '--name', 'p1', 'busybox'], () => containerRoutes({ missingImage: true })));
   });
   it('reports a failed pull', async () => {
     assertSameBehaviour(await playBoth(['create', 'nosuch'], () => containerRoutes({ missingImage: true, pullStatus: 404, pullError: 'pull access denied for nosuch' })));
