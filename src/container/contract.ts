@@ -121,7 +121,8 @@ export interface EngineEvent {
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
   time: number;
-  timeNano: number;
+  /** ns since the epoch (beyond Number's precision: serialise with eventJson). */
+  timeNano: bigint;
   /** Legacy fields (API < 1.22 readers still look at them). */
   status?: string;
   id?: string;

@@ -21,6 +21,15 @@ import { parseHost, type DaemonConfig } from './config.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { decompress, openStorage } from './storage.js';
 import { createSystemService } from './system.js';
+import { EventBus } from './events.js';
+import { containerRoutes } from '../api/routes/containers.js';
+import { containerOpsRoutes } from '../api/routes/container-ops.js';
+import { ContainerStore } from '../container/store.js';
+import type { ContainerRecord } from '../container/contract.js';
+import { ContainerService } from '../container/service.js';
+import { ExecManager } from '../container/exec.js';
+import { ContainerRuntime } from '../runtime/supervisor.js';
+import type { RuntimeName } from '../runtime/contract.js';
 
 const log = logger('daemon');
 
@@ -73,6 +82,7 @@ export class Daemon {
     readonly images: ImageService,
     private readonly api: ApiServer,
     private readonly lock: DaemonLock,
+    private readonly runtimes: Map<string, Promise<ContainerRuntime>>,
   ) {}
 
   static async start(config: DaemonConfig): Promise<Daemon> {
@@ -90,26 +100,83 @@ export class Daemon {
       const swept = await images.sweep();
       if (swept.chains.length || swept.blobs) log.info('removed unreferenced layers and blobs', { layers: swept.chains.length, blobs: swept.blobs });
 
-      const runtimes: Record<string, string> = { runc: 'runc', crun: 'crun' };
-      for (const [name, rt] of Object.entries(config.runtimes)) runtimes[name] = rt.path;
+      const runtimePaths: Record<string, string> = { runc: 'runc', crun: 'crun' };
+      for (const [name, rt] of Object.entries(config.runtimes)) runtimePaths[name] = rt.path;
+      const runtimes = new Map<string, Promise<ContainerRuntime>>();
+      const runtime = (name: string) => {
+        let rt = runtimes.get(name);
+        if (!rt) {
+          const kind: RuntimeName = name === 'crun' || runtimePaths[name]?.endsWith('crun') ? 'crun' : 'runc';
+          const binary = runtimePaths[name];
+          rt = ContainerRuntime.open({ name: kind, execRoot: config.execRoot, ...(binary && binary !== kind ? { path: binary } : {}) });
+          runtimes.set(name, rt);
+        }
+        return rt;
+      };
+      const events = new EventBus();
+      const store = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
+      const containers = new ContainerService({
+        store,
+        images,
+        snapshots: storage.snapshots,
+        events,
+        runtime,
+        runtimes: runtimePaths,
+        defaultRuntime: config.defaultRuntime,
+      });
+      images.setUsage(containers.usage(), () => containers.containerChains());
+      images.onEvent((e) => events.publish('image', e.action, e.id, { name: e.name }));
+      await containers.restore();
+      const execs = new ExecManager(containers);
+      const sizes = async (rec: ContainerRecord) => {
+        const rw = (await storage.snapshots.usage(rec.id).catch(() => ({ size: 0 }))).size;
+        const img = index.get(rec.image);
+        return { rw, rootFs: rw + (img ? images.size(img) : 0) };
+      };
       const system = createSystemService(
         config,
         {
           images: () => index.all().length,
-          containers: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
+          containers: () => {
+            const all = store.all();
+            const running = all.filter((c) => c.state.status === 'running' || c.state.status === 'restarting').length;
+            const paused = all.filter((c) => c.state.status === 'paused').length;
+            return { total: all.length, running, paused, stopped: all.length - running - paused };
+          },
         },
         await daemonId(config.dataRoot),
-        runtimes,
+        runtimePaths,
       );
       const router = new Router()
         .add(...systemRoutes(system))
         .add(...imageRoutes({ images, graphDriver: (d) => storage.graphDriver(d.record.layers.map((l) => l.chainId)) }))
+        .add(
+          ...containerRoutes({
+            containers,
+            images,
+            execs,
+            graphDriver: (rec) => {
+              const img = index.get(rec.image);
+              const lower = storage.graphDriver(img?.layers.map((l) => l.chainId) ?? []).data;
+              const dir = containers.dir(rec.id);
+              const active = storage.snapshots.list().find((r) => r.kind === 'active' && r.key === rec.id);
+              return {
+                LowerDir: [lower.UpperDir, lower.LowerDir].filter(Boolean).join(':'),
+                MergedDir: path.join(dir, 'rootfs'),
+                UpperDir: active ? path.join(storage.snapshots.root, String(active.id), 'fs') : '',
+                WorkDir: active ? path.join(storage.snapshots.root, String(active.id), 'work') : '',
+              };
+            },
+            sizes,
+          }),
+        )
+        .add(...containerOpsRoutes({ containers, images, snapshots: storage.snapshots, content, execs, events, sizes }))
         .add(...absentRoutes());
       const api = new ApiServer(router);
       await api.listen(await listenersFor(config));
       if (config.pidfile) await writeFileAtomic(config.pidfile, `${process.pid}\n`);
       log.info('berthd started', { dataRoot: config.dataRoot, hosts: config.hosts, pid: process.pid });
-      return new Daemon(config, images, api, lock);
+      return new Daemon(config, images, api, lock, runtimes);
     } catch (e) {
       lock.release();
       throw e;
@@ -119,6 +186,7 @@ export class Daemon {
   /** Graceful stop: stop serving; containers keep running (they are conmon's, not ours). */
   async stop(): Promise<void> {
     await this.api.close();
+    for (const rt of this.runtimes.values()) (await rt.catch(() => undefined))?.close();
     for (const h of this.config.hosts) {
       const spec = parseHost(h);
       if (spec.kind === 'unix') await fs.rm(spec.path, { force: true });

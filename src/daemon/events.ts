@@ -20,7 +20,7 @@ export class EventBus {
       Actor: { ID: id, Attributes: attributes },
       scope: 'local',
       time: Number(nowNs / 1_000_000_000n),
-      timeNano: Number(nowNs),
+      timeNano: nowNs,
     };
     if (type === 'container') {
       e.status = action;
@@ -35,7 +35,7 @@ export class EventBus {
 
   /** Events already published with time in [sinceNs, untilNs]. */
   past(sinceNs: bigint | undefined, untilNs: bigint | undefined): EngineEvent[] {
-    return this.history.filter((e) => (sinceNs === undefined || BigInt(e.timeNano) >= sinceNs) && (untilNs === undefined || BigInt(e.timeNano) <= untilNs));
+    return this.history.filter((e) => (sinceNs === undefined || e.timeNano >= sinceNs) && (untilNs === undefined || e.timeNano <= untilNs));
   }
 
   subscribe(fn: EventListener): () => void {
@@ -46,4 +46,9 @@ export class EventBus {
   get listenerCount(): number {
     return this.listeners.size;
   }
+}
+
+/** An event as JSON, with its exact 19-digit timeNano (JSON numbers are not limited to doubles). */
+export function eventJson(e: EngineEvent): string {
+  return JSON.stringify(e, (k, v: unknown) => (k === 'timeNano' ? '__TIME_NANO__' : v)).replace('"__TIME_NANO__"', e.timeNano.toString());
 }

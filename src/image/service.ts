@@ -17,7 +17,7 @@ import type { ImageIndex } from './store.js';
 
 const log = logger('image');
 
-export type ImageEvent = { action: 'import' | 'tag' | 'untag' | 'delete' | 'prune'; id: Digest; name: string };
+export type ImageEvent = { action: 'import' | 'tag' | 'untag' | 'delete' | 'prune' | 'commit'; id: Digest; name: string };
 
 export interface ImageServiceDeps {
   content: ContentStore;
@@ -46,6 +46,11 @@ export class ImageService {
   private readonly leases = new Map<string, number>();
 
   constructor(private readonly deps: ImageServiceDeps) {}
+
+  /** Publish image events (import, tag, untag, delete, prune) to `fn`. */
+  onEvent(fn: (e: ImageEvent) => void): void {
+    this.deps.onEvent = fn;
+  }
 
   setUsage(usage: ImageUsage, containerChains: () => Digest[]): void {
     this.deps.usage = usage;

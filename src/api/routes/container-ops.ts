@@ -1,0 +1,282 @@
+/**
+ * Container endpoints beyond the lifecycle: top, changes, export, stats, update, prune, commit,
+ * plus /events and /system/df, and the prune endpoints `docker system prune` calls for object
+ * kinds berth does not have yet.
+ */
+import type { ContainerRecord, HostConfig, RestartPolicy } from '../../container/contract.js';
+import type { ExecManager } from '../../container/exec.js';
+import { commitContainer, containerChanges, exportContainer, type FilesystemDeps } from '../../container/filesystem.js';
+import { isActive } from '../../container/service.js';
+import { sample, statsJson, type StatsSample } from '../../container/stats.js';
+import { top } from '../../container/top.js';
+import { conflict, invalid } from '../../core/errors.js';
+import { eventJson, type EventBus } from '../../daemon/events.js';
+import type { ContainerConfig } from '../../image/oci.js';
+import type { ApiRequest, ApiResponse, Route } from '../contract.js';
+import { boolParam, checkFilterKeys, filtersParam } from '../query.js';
+import { containerSummary } from '../views/container.js';
+import { imageSummary } from '../views/image.js';
+
+export interface ContainerOpsDeps extends FilesystemDeps {
+  execs: ExecManager;
+  events: EventBus;
+  sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }>;
+}
+
+const KIND: Record<string, number> = { C: 0, A: 1, D: 2 };
+
+function cgroupsPathOf(rec: ContainerRecord): string {
+  return `/berth/${rec.id}`;
+}
+
+async function stats(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
+  const rec = deps.containers.resolve(req.params.id);
+  const stream = boolParam(req.query, 'stream', true);
+  const oneShot = boolParam(req.query, 'one-shot');
+  const out = res.stream('application/json');
+  let closed = false;
+  req.onClose(() => (closed = true));
+  const take = () => (isActive(rec.state) ? sample(cgroupsPathOf(rec)) : Promise.resolve(undefined));
+  const write = (cur: StatsSample | undefined, prev: StatsSample | undefined) => out.write(JSON.stringify(statsJson(rec.id, rec.name, cur, prev)) + '\n');
+  if (!stream) {
+    let prev: StatsSample | undefined;
+    if (!oneShot && isActive(rec.state)) {
+      prev = await take();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    write(await take(), prev);
+    out.end();
+    return;
+  }
+  // Streaming: one sample a second until the client leaves or the container is removed.
+  let prev = await take();
+  for (let i = 0; !closed && deps.containers.store.get(rec.id); i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const cur = await take();
+    if (closed) break;
+    write(cur, prev);
+    prev = cur;
+  }
+  out.end();
+}
+
+/** Resources `docker update` may change, applied to the running container and persisted. */
+async function update(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
+  const rec = deps.containers.resolve(req.params.id);
+  const body = (await req.json<Partial<HostConfig> & { RestartPolicy?: RestartPolicy }>()) ?? {};
+  const h = rec.hostConfig;
+  if (body.RestartPolicy && body.RestartPolicy.Name) {
+    if (h.AutoRemove && body.RestartPolicy.Name !== 'no') throw invalid('ERR_RESTART_POLICY', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
+    h.RestartPolicy = { Name: body.RestartPolicy.Name, MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 };
+  }
+  const fields = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+  const changed: Record<string, unknown> = {};
+  for (const f of fields) {
+    const v = body[f];
+    if (v !== undefined && v !== null && v !== 0 && v !== '') changed[f] = v;
+  }
+  if ((changed.Memory as number | undefined) !== undefined && (changed.Memory as number) < 6 * 1024 * 1024) {
+    throw invalid('ERR_RESOURCES', 'Minimum memory limit allowed is 6MB');
+  }
+  if (rec.state.status === 'running' || rec.state.status === 'paused') {
+    const runtime = await deps.containers.runtimeFor(rec);
+    const memory = (changed.Memory as number | undefined) ?? h.Memory;
+    await runtime.update(rec.id, {
+      ...(changed.Memory || changed.MemorySwap || changed.MemoryReservation
+        ? {
+            memory: {
+              ...(memory ? { limit: memory } : {}),
+              ...(changed.MemorySwap ? { swap: changed.MemorySwap as number } : changed.Memory && h.MemorySwap !== -1 ? { swap: (changed.Memory as number) * 2 } : {}),
+              ...(changed.MemoryReservation ? { reservation: changed.MemoryReservation as number } : {}),
+            },
+          }
+        : {}),
+      ...(changed.NanoCpus || changed.CpuShares || changed.CpuPeriod || changed.CpuQuota || changed.CpusetCpus
+        ? {
+            cpu: {
+              ...(changed.CpuShares ? { shares: changed.CpuShares as number } : {}),
+              ...(changed.NanoCpus ? { quota: Math.round(((changed.NanoCpus as number) * 100000) / 1e9), period: 100000 } : {}),
+              ...(changed.CpuQuota ? { quota: changed.CpuQuota as number } : {}),
+              ...(changed.CpuPeriod ? { period: changed.CpuPeriod as number } : {}),
+              ...(changed.CpusetCpus ? { cpus: changed.CpusetCpus as string } : {}),
+            },
+          }
+        : {}),
+      ...(changed.PidsLimit ? { pids: { limit: changed.PidsLimit as number } } : {}),
+    });
+  }
+  Object.assign(h, changed);
+  await deps.containers.store.save(rec);
+  deps.events.publish('container', 'update', rec.id, { name: rec.name.slice(1) });
+  res.json({ Warnings: [] });
+}
+
+async function prune(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
+  const filters = filtersParam(req.query);
+  checkFilterKeys(filters, ['until', 'label', 'label!']);
+  const untilText = filters.get('until')?.[0];
+  const until = untilText ? (/^\d+(\.\d+)?$/.test(untilText) ? Number(untilText) * 1000 : Date.parse(untilText)) : undefined;
+  const match = (labels: Record<string, string>, l: string) => {
+    const i = l.indexOf('=');
+    return i < 0 ? l in labels : labels[l.slice(0, i)] === l.slice(i + 1);
+  };
+  const deleted: string[] = [];
+  let reclaimed = 0;
+  for (const rec of deps.containers.store.all()) {
+    if (isActive(rec.state)) continue;
+    if (until !== undefined && Date.parse(rec.created) >= until) continue;
+    const labels = rec.config.Labels ?? {};
+    if (!(filters.get('label') ?? []).every((l) => match(labels, l))) continue;
+    if ((filters.get('label!') ?? []).some((l) => match(labels, l))) continue;
+    const size = (await deps.sizes(rec)).rw;
+    await deps.containers.remove(rec.id, { force: false });
+    deps.execs.forgetContainer(rec.id);
+    deleted.push(rec.id);
+    reclaimed += size;
+  }
+  deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+  res.json({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+}
+
+async function commit(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
+  const q = req.query;
+  const ref = q.get('container');
+  if (!ref) throw invalid('ERR_BAD_PARAMETER', 'No container specified');
+  const rec = deps.containers.resolve(ref);
+  const body = await req.json<ContainerConfig>();
+  const id = await commitContainer(deps, rec, {
+    ...(q.get('repo') ? { repo: q.get('repo') as string } : {}),
+    ...(q.get('tag') ? { tag: q.get('tag') as string } : {}),
+    ...(q.get('comment') ? { comment: q.get('comment') as string } : {}),
+    ...(q.get('author') ? { author: q.get('author') as string } : {}),
+    pause: boolParam(q, 'pause', true),
+    changes: q.getAll('changes').flatMap((c) => c.split('\n')),
+    ...(body && Object.keys(body).length ? { config: body } : {}),
+  });
+  deps.events.publish('container', 'commit', rec.id, { name: rec.name.slice(1), comment: q.get('comment') ?? '' });
+  res.json({ Id: id }, 201);
+}
+
+function nsParam(text: string | null): bigint | undefined {
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const [s, frac = ''] = text.split('.');
+    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+  }
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw invalid('ERR_BAD_TIME', `invalid time: ${text}`);
+  return BigInt(t) * 1_000_000n;
+}
+
+async function events(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
+  const since = nsParam(req.query.get('since'));
+  const until = nsParam(req.query.get('until'));
+  const filters = filtersParam(req.query);
+  checkFilterKeys(filters, ['container', 'event', 'image', 'label', 'type', 'daemon', 'network', 'volume', 'plugin', 'node', 'service', 'secret', 'config', 'scope']);
+  const matches = (e: ReturnType<EventBus['past']>[number]) => {
+    const f = (k: string) => filters.get(k);
+    if (f('type') && !f('type')!.includes(e.Type)) return false;
+    if (f('event') && !f('event')!.some((x) => e.Action === x || e.Action.startsWith(`${x}:`))) return false;
+    const name = e.Actor.Attributes.name ?? '';
+    if (f('container') && (e.Type !== 'container' || !f('container')!.some((c) => e.Actor.ID.startsWith(c) || name === c))) return false;
+    if (f('image') && !f('image')!.some((i) => e.Actor.Attributes.image === i || e.Actor.ID === i || (e.Type === 'image' && name === i))) return false;
+    for (const l of f('label') ?? []) {
+      const i = l.indexOf('=');
+      if (i < 0 ? !(l in e.Actor.Attributes) : e.Actor.Attributes[l.slice(0, i)] !== l.slice(i + 1)) return false;
+    }
+    return true;
+  };
+  const out = res.stream('application/json');
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  for (const e of since !== undefined ? deps.events.past(since, until) : []) if (matches(e)) out.write(eventJson(e) + '\n');
+  if (until !== undefined && until <= nowNs) {
+    out.end();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      unsubscribe();
+      clearTimeout(timer);
+      resolve();
+    };
+    const unsubscribe = deps.events.subscribe((e) => {
+      if (until !== undefined && e.timeNano > until) return stop();
+      if (matches(e)) out.write(eventJson(e) + '\n');
+    });
+    const timer = until !== undefined ? setTimeout(stop, Number((until - nowNs) / 1_000_000n)) : undefined;
+    req.onClose(stop);
+  });
+  out.end();
+}
+
+async function systemDf(deps: ContainerOpsDeps, res: ApiResponse): Promise<void> {
+  const images = await deps.images.list();
+  const containers = deps.containers.store.all();
+  const usedBy = (id: string) => containers.filter((c) => c.image === id).length;
+  const layerSizes = new Map<string, number>();
+  for (const d of images) for (const l of d.record.layers) layerSizes.set(l.chainId, l.size);
+  const imageViews = images.map((d) => {
+    const v = imageSummary(d);
+    const shared = d.record.layers.filter((l) => images.some((o) => o !== d && o.record.layers.some((x) => x.chainId === l.chainId))).reduce((n, l) => n + l.size, 0);
+    return { ...v, Containers: usedBy(d.record.id), SharedSize: shared };
+  });
+  const containerViews = [];
+  for (const c of containers) {
+    const s = await deps.sizes(c);
+    containerViews.push(containerSummary(c, deps.containers.imageName(c), s));
+  }
+  res.json({
+    LayersSize: [...layerSizes.values()].reduce((a, b) => a + b, 0),
+    Images: imageViews,
+    Containers: containerViews,
+    Volumes: [],
+    BuildCache: [],
+  });
+}
+
+export function containerOpsRoutes(deps: ContainerOpsDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/containers/{id}/top',
+      handler: async (req, res) => {
+        const rec = deps.containers.resolve(req.params.id);
+        if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`);
+        const pids = await (await deps.containers.runtimeFor(rec)).ps(rec.id);
+        res.json(await top(pids, req.query.get('ps_args') ?? '-ef'));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/containers/{id}/changes',
+      handler: async (req, res) => {
+        const rec = deps.containers.resolve(req.params.id);
+        const list = await containerChanges(deps, rec);
+        res.json(list.length ? list.map((c) => ({ Path: c.path, Kind: KIND[c.kind] })) : null);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/containers/{id}/export',
+      handler: async (req, res) => {
+        const rec = deps.containers.resolve(req.params.id);
+        const tar = await exportContainer(deps, rec);
+        const out = res.stream('application/x-tar');
+        tar.on('error', () => out.destroy());
+        tar.pipe(out);
+        req.onClose(() => tar.destroy());
+        await new Promise((r) => out.once('close', r).once('finish', r));
+      },
+    },
+    { method: 'GET', pattern: '/containers/{id}/stats', handler: (req, res) => stats(deps, req, res) },
+    { method: 'POST', pattern: '/containers/{id}/update', handler: (req, res) => update(deps, req, res) },
+    { method: 'POST', pattern: '/containers/prune', handler: (req, res) => prune(deps, req, res) },
+    { method: 'POST', pattern: '/commit', handler: (req, res) => commit(deps, req, res) },
+    { method: 'GET', pattern: '/events', handler: (req, res) => events(deps, req, res) },
+    { method: 'GET', pattern: '/system/df', handler: (_req, res) => systemDf(deps, res) },
+    // Object kinds berth does not have yet: nothing to prune, answered as dockerd would.
+    { method: 'POST', pattern: '/networks/prune', handler: (_req, res) => res.json({ NetworksDeleted: null }) },
+    { method: 'POST', pattern: '/volumes/prune', handler: (_req, res) => res.json({ VolumesDeleted: null, SpaceReclaimed: 0 }) },
+    { method: 'POST', pattern: '/build/prune', handler: (_req, res) => res.json({ CachesDeleted: null, SpaceReclaimed: 0 }) },
+  ];
+}

@@ -1,0 +1,119 @@
+/**
+ * From a container record to what the runtime needs at start: the rootfs mounted from the
+ * container's snapshot, the working directory made, and the OCI spec built with Docker's
+ * defaults and the container's options.
+ */
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { invalid } from '../core/errors.js';
+import type { BindMount, OciSpec, SpecOptions } from '../runtime/contract.js';
+import { gatherSpecFacts } from '../runtime/facts.js';
+import { mkdirInRoot } from '../runtime/rootfs-path.js';
+import { buildSpec } from '../runtime/spec.js';
+import type { Snapshotter } from '../snapshot/contract.js';
+import { mount, unmount } from '../snapshot/mount.js';
+import type { ContainerRecord } from './contract.js';
+import { etcFilePaths } from './etc-files.js';
+
+export function rootfsDir(containerDir: string): string {
+  return path.join(containerDir, 'rootfs');
+}
+
+/** Mount the container's snapshot at `<container dir>/rootfs` (replacing a stale mount). */
+export async function mountRootfs(snapshots: Snapshotter, id: string, containerDir: string): Promise<string> {
+  const target = rootfsDir(containerDir);
+  await fsp.mkdir(target, { recursive: true, mode: 0o755 });
+  unmountRootfs(containerDir);
+  mount(snapshots.mounts(id), target);
+  return target;
+}
+
+/** Unmount the rootfs if it is mounted (idempotent). */
+export function unmountRootfs(containerDir: string): void {
+  try {
+    unmount(rootfsDir(containerDir));
+  } catch {
+    // not mounted
+  }
+}
+
+/** `-v /host/path:/container/path[:ro|rw][,...]` binds (named volumes come with the volume issue). */
+export function parseBinds(binds: string[]): BindMount[] {
+  return binds.map((b) => {
+    const parts = b.split(':');
+    if (parts.length < 2 || parts.length > 3) throw invalid('ERR_BIND', `invalid volume specification: '${b}'`);
+    const [source, destination, mode = ''] = parts;
+    if (!source.startsWith('/')) {
+      throw invalid('ERR_BIND', `named volumes are not supported by berthd yet: '${b}' (use an absolute host path)`);
+    }
+    if (!destination.startsWith('/')) throw invalid('ERR_BIND', `invalid volume specification: '${b}': the container path must be absolute`);
+    const opts = mode.split(',').filter(Boolean);
+    for (const o of opts) {
+      if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) {
+        throw invalid('ERR_BIND', `invalid mode: ${o}`);
+      }
+    }
+    const propagation = opts.find((o) => /^r?(private|shared|slave)$/.test(o)) as BindMount['propagation'];
+    return { source, destination, readonly: opts.includes('ro'), ...(propagation ? { propagation } : {}) };
+  });
+}
+
+/** The runtime's view of a container's options (Docker HostConfig/Config → SpecOptions). */
+export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: string): SpecOptions {
+  const h = rec.hostConfig;
+  const c = rec.config;
+  const etc = etcFilePaths(containerDir);
+  const ns = (mode: string | undefined) => (mode === 'host' ? 'host' : 'private');
+  const o: SpecOptions = {
+    id: rec.id,
+    rootfs,
+    args: [rec.path, ...rec.args],
+    env: c.Env ?? [],
+    hostname: c.Hostname ?? rec.id.slice(0, 12),
+    tty: c.Tty === true,
+    readonlyRootfs: h.ReadonlyRootfs === true,
+    privileged: h.Privileged === true,
+    capAdd: h.CapAdd ?? [],
+    capDrop: h.CapDrop ?? [],
+    securityOpt: h.SecurityOpt ?? [],
+    init: h.Init === true,
+    ulimits: (h.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+    devices: (h.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer || d.PathOnHost, cgroupPermissions: d.CgroupPermissions || 'rwm' })),
+    etcFiles: { resolvConf: etc.resolvConf, hostname: etc.hostname, hosts: etc.hosts },
+    network: h.NetworkMode === 'host' ? 'host' : 'private',
+    pid: ns(h.PidMode),
+    ipc: h.IpcMode === 'host' ? 'host' : h.IpcMode === 'none' ? 'none' : 'private',
+    uts: h.UTSMode === 'host' ? 'host' : 'private',
+    mounts: parseBinds(h.Binds ?? []),
+  };
+  if (c.WorkingDir) o.workingDir = c.WorkingDir;
+  if (c.User) o.user = c.User;
+  if (h.GroupAdd?.length) o.groupAdd = h.GroupAdd;
+  if (h.ConsoleSize && h.ConsoleSize[0] > 0) o.consoleSize = h.ConsoleSize;
+  if (h.Memory) o.memory = h.Memory;
+  if (h.MemorySwap) o.memorySwap = h.MemorySwap;
+  if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
+  if (h.NanoCpus) o.nanoCpus = h.NanoCpus;
+  if (h.CpuShares) o.cpuShares = h.CpuShares;
+  if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;
+  if (h.CpuQuota) o.cpuQuota = h.CpuQuota;
+  if (h.CpusetCpus) o.cpusetCpus = h.CpusetCpus;
+  if (h.CpusetMems) o.cpusetMems = h.CpusetMems;
+  if (h.PidsLimit) o.pidsLimit = h.PidsLimit;
+  if (h.Sysctls) o.sysctls = h.Sysctls;
+  if (h.DeviceCgroupRules?.length) o.deviceCgroupRules = h.DeviceCgroupRules;
+  if (h.Tmpfs) o.tmpfs = h.Tmpfs;
+  if (h.ShmSize) o.shmSize = h.ShmSize;
+  if (h.OomScoreAdj) o.oomScoreAdj = h.OomScoreAdj;
+  return o;
+}
+
+/** Build the spec for a mounted rootfs and create the working directory Docker-style. */
+export async function prepareSpec(rec: ContainerRecord, rootfs: string, containerDir: string): Promise<OciSpec> {
+  const opts = specOptions(rec, rootfs, containerDir);
+  const spec = buildSpec(opts, await gatherSpecFacts(opts));
+  if (spec.process.cwd && spec.process.cwd !== '/') {
+    await mkdirInRoot(rootfs, spec.process.cwd, spec.process.user.uid, spec.process.user.gid);
+  }
+  return spec;
+}

@@ -1,0 +1,108 @@
+/**
+ * What berth does with a container's filesystem: `docker diff` (the writable layer's changes),
+ * `docker export` (the merged rootfs as a tar) and `docker commit` (the writable layer as a new
+ * image layer on top of the container's image).
+ */
+import type { Readable } from 'node:stream';
+import { changes, diffLayer, tarDirectory } from '../archive/diff.js';
+import type { Change } from '../archive/contract.js';
+import { tap } from '../archive/tap.js';
+import type { ContentStore } from '../content/contract.js';
+import type { Digest } from '../core/digest.js';
+import { invalid } from '../core/errors.js';
+import { applyChanges } from '../image/changes.js';
+import { MediaType, type ContainerConfig, type ImageConfig } from '../image/oci.js';
+import { parseReference } from '../image/reference.js';
+import type { ImageService } from '../image/service.js';
+import { nowRfc3339Nano } from '../image/service.js';
+import type { Snapshotter } from '../snapshot/contract.js';
+import { mountRootfs, rootfsDir, unmountRootfs } from './bundle.js';
+import { mergeConfig } from './create.js';
+import type { ContainerRecord } from './contract.js';
+import { isActive, type ContainerService } from './service.js';
+
+/** Paths berth itself adds to every container (mount points), hidden from `docker diff` like Docker's init layer. */
+const MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/sbin/docker-init', '/dev', '/proc', '/sys', '/dev/shm', '/dev/pts', '/dev/mqueue']);
+
+export interface FilesystemDeps {
+  containers: ContainerService;
+  images: ImageService;
+  snapshots: Snapshotter;
+  content: ContentStore;
+}
+
+export async function containerChanges(deps: FilesystemDeps, rec: ContainerRecord): Promise<Change[]> {
+  const all = await changes(deps.snapshots.diffSource(rec.id));
+  return all.filter((c) => !MOUNT_POINTS.has(c.path) && !(c.kind === 'A' && (c.path === '/etc' || c.path === '/sbin') && all.every((x) => !x.path.startsWith(`${c.path}/`) || MOUNT_POINTS.has(x.path))));
+}
+
+/** The merged rootfs as a tar stream; a stopped container's rootfs is mounted for the duration. */
+export async function exportContainer(deps: FilesystemDeps, rec: ContainerRecord): Promise<Readable> {
+  const dir = deps.containers.dir(rec.id);
+  const mountedHere = !isActive(rec.state);
+  if (mountedHere) await mountRootfs(deps.snapshots, rec.id, dir);
+  const stream = tarDirectory(rootfsDir(dir));
+  if (mountedHere) stream.once('close', () => unmountRootfs(dir));
+  return stream;
+}
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  pause: boolean;
+  changes: string[];
+  /** A config from the request body; the container's config when absent. */
+  config?: ContainerConfig;
+}
+
+export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord, o: CommitOptions): Promise<Digest> {
+  let reference;
+  if (o.repo) {
+    reference = parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo);
+    if (reference.digest) throw invalid('ERR_REFERENCE_INVALID', 'refusing to create a tag with a digest reference');
+  }
+  const base = deps.images.get(rec.image);
+  const baseConfig = await deps.images.config(rec.image);
+  const newContainerConfig = mergeConfig(applyChanges(o.config ?? rec.config, o.changes), rec.config);
+  const runtime = await deps.containers.runtimeFor(rec);
+  const paused = o.pause && rec.state.status === 'running';
+  if (paused) await runtime.pause(rec.id);
+  const writer = await deps.content.writer();
+  try {
+    const layer = diffLayer(deps.snapshots.diffSource(rec.id));
+    const applied = await deps.snapshots.applyLayer(rec.imageChainId, tap(layer, (c) => writer.write(c)));
+    const blob = await writer.commit();
+    if (blob.digest !== applied.diffId) throw invalid('ERR_DIFFID_MISMATCH', `committed layer ${blob.digest} does not match its diffID ${applied.diffId}`);
+    const created = nowRfc3339Nano();
+    const config: ImageConfig = {
+      architecture: baseConfig.architecture,
+      os: baseConfig.os,
+      ...(baseConfig.variant ? { variant: baseConfig.variant } : {}),
+      config: newContainerConfig,
+      container: rec.id,
+      container_config: rec.config,
+      created,
+      ...(o.author ? { author: o.author } : {}),
+      ...(o.comment ? { comment: o.comment } : {}),
+      history: [
+        ...(baseConfig.history ?? []),
+        { created, ...(o.author ? { author: o.author } : {}), created_by: [rec.path, ...rec.args].join(' '), ...(o.comment ? { comment: o.comment } : {}) },
+      ],
+      rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, applied.diffId] },
+    };
+    const layers = [
+      ...(await Promise.all(
+        base.layers.map(async (l) => ({ ...l, mediaType: MediaType.OciLayer, blobSize: (await deps.content.info(l.digest))?.size ?? 0 })),
+      )),
+      { digest: blob.digest, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: blob.size },
+    ];
+    return await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  } finally {
+    if (paused) await runtime.resume(rec.id).catch(() => undefined);
+  }
+}
