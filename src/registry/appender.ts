@@ -39,6 +39,7 @@ export class FileAppender extends Writable {
   /** Bytes written to the file so far. */
   written = 0;
   private flushedTo: number;
+  private writeback: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly fd: number,
@@ -57,20 +58,22 @@ export class FileAppender extends Writable {
     this.writeChunks(chunks.map((c) => c.chunk)).then(() => cb(), cb);
   }
 
+  /** Wait for the last writeback request, so nothing touches the descriptor after the caller closes it. */
+  override _final(cb: (err?: Error | null) => void): void {
+    this.writeback.then(() => cb(), cb);
+  }
+
   private async writeChunks(buffers: Buffer[]): Promise<void> {
     const position = this.start + this.written;
-    await writeAll(this.fd, buffers, position);
-    for (const b of buffers) {
-      this.hasher?.update(b);
-      this.written += b.length;
-    }
+    const writing = writeAll(this.fd, buffers, position);
+    // Hash on this thread while the thread pool writes; a failed write discards the hash anyway.
+    for (const b of buffers) this.hasher?.update(b);
+    await writing;
+    for (const b of buffers) this.written += b.length;
     const end = this.start + this.written;
     if (end - this.flushedTo >= WRITEBACK_EVERY) {
-      try {
-        startWriteback(this.fd, this.flushedTo, end - this.flushedTo);
-      } catch {
-        // Only an optimisation: filesystems without it still get the fsync at commit.
-      }
+      const [from, length] = [this.flushedTo, end - this.flushedTo];
+      this.writeback = this.writeback.then(() => startWriteback(this.fd, from, length));
       this.flushedTo = end;
     }
   }

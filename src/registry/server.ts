@@ -16,6 +16,7 @@ import { collectGarbage } from './gc.js';
 import { baseUrl, createServer, listen } from './httpserver.js';
 import { RegistryMetrics } from './metrics.js';
 import { matchRoute, scopesFor } from './routes.js';
+import { bytesSentAside } from './sendfile.js';
 import { RegistryStorage } from './storage.js';
 import { UploadStore } from './uploads.js';
 
@@ -124,7 +125,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       metrics.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const bytesIn = bodyBytes();
-      const bytesOut = sock.bytesWritten - outAtStart;
+      const bytesOut = sock.bytesWritten - outAtStart + bytesSentAside(res);
       const status = res.writableFinished ? res.statusCode : 499;
       metrics.requests.inc({ route: note.route, method, code: String(status) });
       metrics.latency.observe({ route: note.route }, seconds);

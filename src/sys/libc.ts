@@ -9,6 +9,8 @@ import { BerthError } from '../core/errors.js';
 
 // koffi ships as CommonJS; its typings are loose, so the bound functions are typed here.
 type KoffiFn = (...args: unknown[]) => number;
+/** A bound function that can also run on libuv's thread pool: `fn.async(...args, callback)`. */
+type KoffiAsyncFn = KoffiFn & { async: (...argsThenCallback: unknown[]) => void };
 interface Koffi {
   load(name: string): { func(signature: string): KoffiFn };
   errno(): number;
@@ -31,7 +33,9 @@ interface LibC {
   close: KoffiFn;
   dup: KoffiFn;
   flock: KoffiFn;
-  sync_file_range: KoffiFn;
+  sync_file_range: KoffiAsyncFn;
+  sendfile: KoffiFn;
+  poll: KoffiFn;
   syncfs: KoffiFn;
   strerror: (errno: number) => string;
   koffi: Koffi;
@@ -61,7 +65,9 @@ function libc(): LibC {
     close: lib.func('int close(int fd)'),
     dup: lib.func('int dup(int fd)'),
     flock: lib.func('int flock(int fd, int operation)'),
-    sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
+    sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)') as KoffiAsyncFn,
+    sendfile: lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)'),
+    poll: lib.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
     syncfs: lib.func('int syncfs(int fd)'),
     strerror: lib.func('const char *strerror(int errnum)') as unknown as (errno: number) => string,
   };
@@ -234,12 +240,16 @@ export function unlock(fd: number): void {
 const SYNC_FILE_RANGE_WRITE = 2;
 
 /**
- * Start writeback of a byte range of a file without waiting for it (sync_file_range(2) with
- * SYNC_FILE_RANGE_WRITE). A writer of a large file calls it as it goes so that the final fsync
- * finds little left to flush: the disk works while the data is still arriving.
+ * Start writeback of a byte range of a file without waiting for it to reach the disk
+ * (sync_file_range(2) with SYNC_FILE_RANGE_WRITE), on libuv's thread pool because even starting it
+ * blocks while the device queue is full. A writer of a large file calls it as it goes so that the
+ * final fsync finds little left to flush: the disk works while the data is still arriving.
+ * Resolves false when the filesystem cannot do it (the fsync then does all the work).
  */
-export function startWriteback(fd: number, offset: number, length: number): void {
-  check(libc().sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE), 'sync_file_range');
+export function startWriteback(fd: number, offset: number, length: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    libc().sync_file_range.async(fd, offset, length, SYNC_FILE_RANGE_WRITE, (err: unknown, ret: number) => resolve(!err && ret === 0));
+  });
 }
 
 /** syncfs(2): flush the whole filesystem holding `fd` (one call instead of an fsync per file). */
@@ -250,4 +260,44 @@ export function syncfs(fd: number): void {
 /** dup(2): a second fd for the same open socket (close-on-exec is not set on it). */
 export function dupFd(fd: number): number {
   return check(libc().dup(fd), 'dup');
+}
+
+const EAGAIN = 11;
+
+/**
+ * sendfile(2): copy up to `count` bytes of a file, from `offset[0]` (which it advances), to a
+ * socket inside the kernel. Returns the bytes sent (0 at the end of the file), or undefined when
+ * the non-blocking socket cannot take more now (EAGAIN).
+ */
+export function sendfileChunk(outFd: number, inFd: number, offset: BigInt64Array, count: number): number | undefined {
+  const c = libc();
+  const n = c.sendfile(outFd, inFd, offset, count);
+  if (n >= 0) return n;
+  const errno = c.koffi.errno();
+  if (errno === EAGAIN) return undefined;
+  throw new SyscallError('sendfile', errno);
+}
+
+const POLLOUT = 4;
+const POLLERR = 8;
+const POLLHUP = 16;
+const POLLNVAL = 32;
+
+/** poll(2) for writability: for each fd, whether it can take data, has failed (closed, error), or neither yet. */
+export function pollWritable(fds: number[], timeoutMs: number): ('writable' | 'failed' | 'waiting')[] {
+  const c = libc();
+  const buf = Buffer.alloc(8 * fds.length);
+  fds.forEach((fd, i) => {
+    buf.writeInt32LE(fd, 8 * i);
+    buf.writeInt16LE(POLLOUT, 8 * i + 4);
+  });
+  if (c.poll(buf, fds.length, timeoutMs) < 0) {
+    const errno = c.koffi.errno();
+    if (errno !== 4) throw new SyscallError('poll', errno); // EINTR: report nothing ready
+  }
+  return fds.map((_, i) => {
+    const revents = buf.readInt16LE(8 * i + 6);
+    if (revents & (POLLERR | POLLHUP | POLLNVAL)) return 'failed';
+    return revents & POLLOUT ? 'writable' : 'waiting';
+  });
 }

@@ -7,52 +7,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../helpers/tmp.js';
+import { distributionConfig, type DistributionConfigOptions } from './distribution-config.js';
 import { freePort, processHandle, request, type Ctx, type ServeProcess } from './helpers.js';
 
 export const DISTRIBUTION = '/usr/bin/docker-registry';
 
-export interface DistributionOptions {
-  htpasswd?: { path: string; realm: string };
-  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+export interface DistributionOptions extends DistributionConfigOptions {
   tls?: { cert: string; key: string; ca: Buffer };
-  /** Access log on (off by default, as in the reference measurements). */
-  accessLog?: boolean;
-}
-
-function yamlString(s: string): string {
-  return JSON.stringify(s);
 }
 
 export async function startDistribution(t: Ctx, opts: DistributionOptions = {}): Promise<ServeProcess> {
   const dir = await tempDir(t, 'berth-distribution-');
   const port = await freePort();
-  const lines = [
-    'version: 0.1',
-    'log:',
-    '  level: warn',
-    '  accesslog:',
-    `    disabled: ${opts.accessLog ? 'false' : 'true'}`,
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${yamlString(join(dir, 'data'))}`,
-    '  delete:',
-    '    enabled: true',
-    '  cache:',
-    '    blobdescriptor: inmemory',
-    'health:',
-    '  storagedriver:',
-    '    enabled: false',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-  ];
-  if (opts.tls) lines.push('  tls:', `    certificate: ${yamlString(opts.tls.cert)}`, `    key: ${yamlString(opts.tls.key)}`);
-  if (opts.htpasswd) lines.push('auth:', '  htpasswd:', `    realm: ${yamlString(opts.htpasswd.realm)}`, `    path: ${yamlString(opts.htpasswd.path)}`);
-  if (opts.token) {
-    const tk = opts.token;
-    lines.push('auth:', '  token:', `    realm: ${yamlString(tk.realm)}`, `    service: ${yamlString(tk.service)}`, `    issuer: ${yamlString(tk.issuer)}`, `    rootcertbundle: ${yamlString(tk.rootCertBundle)}`);
-  }
   const config = join(dir, 'config.yml');
-  await writeFile(config, lines.join('\n') + '\n');
+  await writeFile(config, distributionConfig(join(dir, 'data'), port, opts));
   const proc = spawn(DISTRIBUTION, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));

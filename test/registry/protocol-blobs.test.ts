@@ -92,6 +92,47 @@ describe('registry protocol: base and blob pulls', () => {
   });
 });
 
+describe('registry protocol: large downloads (sendfile)', () => {
+  /** GET through one keep-alive connection, so each answer must end exactly where its body does. */
+  function getOn(agent: http.Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+      http
+        .get(url, { agent, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+        })
+        .on('error', reject);
+    });
+  }
+
+  it('serves large blobs and ranges of them, one after another on one connection and several at once', async (t) => {
+    const reg = await startTestRegistry(t);
+    const blobs = await Promise.all([3, 5, 8].map(async (mb, i) => {
+      const data = Buffer.alloc(mb << 20);
+      for (let j = 0; j < data.length; j += 4096) data.writeUInt32LE(j ^ (i * 7919), j);
+      return { data, digest: await pushBlob(reg.url, 'big', data) };
+    }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    for (const { data, digest } of blobs) {
+      const full = await getOn(agent, `${reg.url}/v2/big/blobs/${digest}`);
+      assert.equal(full.status, 200);
+      assert.equal(sha256(full.body), digest);
+      const part = await getOn(agent, `${reg.url}/v2/big/blobs/${digest}`, { Range: 'bytes=1000-2098151' });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers['content-range'], `bytes 1000-2098151/${data.length}`);
+      assert.deepEqual(part.body, data.subarray(1000, 2098152));
+      // A small answer right after, on the same connection.
+      assert.equal((await getOn(agent, `${reg.url}/v2/`)).status, 200);
+    }
+    const parallel = await Promise.all([...blobs, ...blobs].map(({ digest }) => request(`${reg.url}/v2/big/blobs/${digest}`)));
+    parallel.forEach((r, i) => assert.equal(sha256(r.body), blobs[i % blobs.length].digest));
+    const sent = Number(/^berth_registry_http_sent_bytes_total (\d+)$/m.exec((await request(`${reg.url}/metrics`)).text)?.[1]);
+    assert.ok(sent >= 3 * (16 << 20), `bytes sent by the kernel are counted (${sent})`);
+  });
+});
+
 describe('registry protocol: uploads', () => {
   it('completes a POST then PUT upload with the whole body in the PUT', async (t) => {
     const reg = await startTestRegistry(t);
