@@ -14,6 +14,7 @@
  * Name components never start with `_`, so the link directories cannot collide with a nested
  * repository name.
  */
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseDigest, type Digest, isDigest } from '../core/digest.js';
@@ -54,6 +55,21 @@ async function statOrUndefined(p: string): Promise<{ size: number; mtimeMs: numb
     return await fsp.stat(p);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A small metadata file (a tag, a manifest link: tens of bytes, in the page cache), read
+ * synchronously: one read costs microseconds on the event loop, while the asynchronous readFile
+ * takes four trips through the thread pool, which halves the rate of manifest GETs (measured with
+ * bench/registry). Undefined when absent.
+ */
+function readSmall(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
     throw e;
   }
 }
@@ -143,8 +159,10 @@ export class RegistryStorage {
 
   /** The blob when the repository has it and its bytes are present. */
   async statBlob(name: string, digest: Digest): Promise<BlobStat | undefined> {
-    const [link, blob] = await Promise.all([statOrUndefined(this.digestPath(name, '_blobs', digest)), statOrUndefined(this.content.path(digest))]);
-    if (!link || !blob) return undefined;
+    // Synchronous stats, for the reason readSmall gives: HEAD requests are this and nothing else.
+    const link = fs.statSync(this.digestPath(name, '_blobs', digest), { throwIfNoEntry: false });
+    const blob = link && fs.statSync(this.content.path(digest), { throwIfNoEntry: false });
+    if (!blob) return undefined;
     return { size: blob.size, mtimeMs: blob.mtimeMs };
   }
 
@@ -194,7 +212,8 @@ export class RegistryStorage {
   // ---- manifests -----------------------------------------------------------------------------
 
   async manifestLink(name: string, digest: Digest): Promise<ManifestLink | undefined> {
-    return readJsonIfExists<ManifestLink>(this.digestPath(name, '_manifests', digest));
+    const text = readSmall(this.digestPath(name, '_manifests', digest));
+    return text === undefined ? undefined : (JSON.parse(text) as ManifestLink);
   }
 
   async manifestDigests(name: string): Promise<Digest[]> {
@@ -262,14 +281,8 @@ export class RegistryStorage {
   }
 
   async resolveTag(name: string, tag: string): Promise<Digest | undefined> {
-    let text: string;
-    try {
-      text = await fsp.readFile(this.tagPath(name, tag), 'utf8');
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-      throw e;
-    }
-    return isDigest(text) ? text : undefined;
+    const text = readSmall(this.tagPath(name, tag));
+    return text !== undefined && isDigest(text) ? text : undefined;
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {
