@@ -4,6 +4,7 @@
  * consistent: nothing is referenced before it is stored, and garbage collection removes only
  * what no image, container or in-flight operation holds.
  */
+import { tap } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -225,14 +226,8 @@ export class ImageService {
     const writer = await this.deps.content.writer();
     const releases: Array<() => void> = [];
     try {
-      // The uncompressed layer is stored as the blob while it is unpacked (tee).
-      async function* tee(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of tar) {
-          await writer.write(chunk);
-          yield chunk;
-        }
-      }
-      const unpacked = await this.deps.layers.applyLayer(undefined, tee(), {});
+      // The uncompressed layer is stored as the blob while it is unpacked.
+      const unpacked = await this.deps.layers.applyLayer(undefined, tap(tar, (c) => writer.write(c)), {});
       releases.push(this.lease([unpacked.chainId]));
       const blob = await writer.commit();
       releases.push(this.lease([blob.digest]));
