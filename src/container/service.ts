@@ -224,6 +224,9 @@ export class ContainerService {
         logPath: rec.hostConfig.LogConfig?.Type === 'none' ? '/dev/null' : rec.logPath,
         stdin: rec.config.OpenStdin === true,
         stdinOnce: rec.config.StdinOnce === true,
+        // conmon itself never lets the live log pass max-size, even in a burst faster than the
+        // rotator below (which keeps max-file - 1 older files).
+        ...(maxSize ? { logSizeMax: maxSize } : {}),
       });
       live.spec = spec;
       // Clients that attached before start get the stream from the very first byte.
