@@ -9,8 +9,9 @@
  * - blob HEAD/s and manifest GET/s: 32 keep-alive Node clients, a bounded number of requests;
  * - memory: the server's RSS (from /proc) sampled while it receives and while it serves a 1 GB blob,
  *   and while it serves the 256 MB one, to show whether memory grows with the blob.
- * Runs alternate which registry goes first; figures are medians. `sync` before every transfer
- * keeps one side's writeback out of the other's time.
+ * Both servers are warmed up the same way first. Runs alternate which registry goes first;
+ * figures are medians. `sync` before every measurement keeps one side's writeback out of the
+ * other's time.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -29,7 +30,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 3, dir: '/var/tmp/berth-registry-bench', sizeMb: 256, requests: 4000 };
+  const args: Args = { runs: 5, dir: '/var/tmp/berth-registry-bench', sizeMb: 256, requests: 4000 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[++i];
     if (argv[i - 1] === '--runs') args.runs = Number(v);
@@ -139,8 +140,7 @@ async function transfer(server: BenchServer, file: string, digest: string, bytes
   return { up: bytes / MB / up.seconds, down: bytes / MB / down.value.seconds, downPeak: down.peak };
 }
 
-async function requestRates(server: BenchServer, requests: number): Promise<{ head: number; manifest: number }> {
-  const repo = 'bench/rates';
+async function requestRates(server: BenchServer, requests: number, repo = 'bench/rates'): Promise<{ head: number; manifest: number }> {
   const config = await pushSmall(server, repo, Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
   const manifest = Buffer.from(
     JSON.stringify({
@@ -153,6 +153,7 @@ async function requestRates(server: BenchServer, requests: number): Promise<{ he
   const put = await httpRequest(`${server.url}/v2/${repo}/manifests/v1`, 'PUT', manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
   if (put.status !== 201) throw new Error(`${server.name}: manifest PUT answered ${put.status}`);
   const common = { concurrency: 32, total: requests, maxSeconds: 20, expectStatus: 200 };
+  execFileSync('sync');
   const head = await runLoad({ ...common, url: `${server.url}/v2/${repo}/blobs/${config}`, method: 'HEAD' });
   const get = await runLoad({ ...common, url: `${server.url}/v2/${repo}/manifests/v1`, method: 'GET', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
   if (head.errors || get.errors) throw new Error(`${server.name}: ${head.errors + get.errors} failed requests`);
@@ -175,6 +176,14 @@ async function main(): Promise<void> {
   const figures = new Map<BenchServer, Figures>(servers.map((s) => [s, { upload: [], download: [], head: [], manifest: [], rssIdle: 0, rssUpload1g: 0, rssDownload1g: 0, rssDownloadSmall: 0 }]));
   try {
     for (const s of servers) figures.get(s)!.rssIdle = rssOf(s.pid);
+    // Warm-up, the same for both: one small transfer and a round of requests (JIT, caches, threads).
+    const warm = join(args.dir, 'warm');
+    const warmDigest = await randomFile(warm, 16 * MB);
+    for (const s of servers) {
+      await transfer(s, warm, warmDigest, 16 * MB, 'bench/warm');
+      await requestRates(s, 1000, 'bench/warm');
+    }
+    await rm(warm);
     for (let run = 0; run < args.runs; run++) {
       const file = join(args.dir, `blob-${run}`);
       const digest = await randomFile(file, bytes);
