@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseDigest, type Digest, isDigest } from '../core/digest.js';
-import { errnoCode } from '../core/errors.js';
+import { errnoCode, isKind } from '../core/errors.js';
 import { ensureDir, exists, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { LocalContentStore } from '../content/local.js';
 import type { Descriptor } from '../image/oci.js';
@@ -235,7 +235,8 @@ export class RegistryStorage {
     try {
       return { ...link, digest, bytes: await this.manifestBytes(digest) };
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || (e instanceof Error && 'code' in e && e.code === 'ERR_BLOB_UNKNOWN')) return undefined;
+      // Linked but its bytes are gone (removed by hand): as good as absent.
+      if (isKind(e, 'not-found')) return undefined;
       throw e;
     }
   }
