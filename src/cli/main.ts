@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const { registryCommand } = await import('../registry/cli.js');
       const i = argv.indexOf('registry');
-      await registryCommand().parseAsync(argv.slice(i + 1), { from: 'user' });
+      await registryCommand().name('berth registry').parseAsync(argv.slice(i + 1), { from: 'user' });
     });
 
   try {
