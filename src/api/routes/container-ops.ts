@@ -78,32 +78,38 @@ async function update(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse)
   if ((changed.Memory as number | undefined) !== undefined && (changed.Memory as number) < 6 * 1024 * 1024) {
     throw invalid('ERR_RESOURCES', 'Minimum memory limit allowed is 6MB');
   }
-  if (rec.state.status === 'running' || rec.state.status === 'paused') {
+  if (Object.keys(changed).length > 0 && (rec.state.status === 'running' || rec.state.status === 'paused')) {
     const runtime = await deps.containers.runtimeFor(rec);
     const memory = (changed.Memory as number | undefined) ?? h.Memory;
-    await runtime.update(rec.id, {
-      ...(changed.Memory || changed.MemorySwap || changed.MemoryReservation
-        ? {
-            memory: {
-              ...(memory ? { limit: memory } : {}),
-              ...(changed.MemorySwap ? { swap: changed.MemorySwap as number } : changed.Memory && h.MemorySwap !== -1 ? { swap: (changed.Memory as number) * 2 } : {}),
-              ...(changed.MemoryReservation ? { reservation: changed.MemoryReservation as number } : {}),
-            },
-          }
-        : {}),
-      ...(changed.NanoCpus || changed.CpuShares || changed.CpuPeriod || changed.CpuQuota || changed.CpusetCpus
-        ? {
-            cpu: {
-              ...(changed.CpuShares ? { shares: changed.CpuShares as number } : {}),
-              ...(changed.NanoCpus ? { quota: Math.round(((changed.NanoCpus as number) * 100000) / 1e9), period: 100000 } : {}),
-              ...(changed.CpuQuota ? { quota: changed.CpuQuota as number } : {}),
-              ...(changed.CpuPeriod ? { period: changed.CpuPeriod as number } : {}),
-              ...(changed.CpusetCpus ? { cpus: changed.CpusetCpus as string } : {}),
-            },
-          }
-        : {}),
-      ...(changed.PidsLimit ? { pids: { limit: changed.PidsLimit as number } } : {}),
-    });
+    try {
+      await runtime.update(rec.id, {
+        ...(changed.Memory || changed.MemorySwap || changed.MemoryReservation
+          ? {
+              memory: {
+                ...(memory ? { limit: memory } : {}),
+                ...(changed.MemorySwap ? { swap: changed.MemorySwap as number } : changed.Memory && h.MemorySwap !== -1 ? { swap: (changed.Memory as number) * 2 } : {}),
+                ...(changed.MemoryReservation ? { reservation: changed.MemoryReservation as number } : {}),
+              },
+            }
+          : {}),
+        ...(changed.NanoCpus || changed.CpuShares || changed.CpuPeriod || changed.CpuQuota || changed.CpusetCpus
+          ? {
+              cpu: {
+                ...(changed.CpuShares ? { shares: changed.CpuShares as number } : {}),
+                ...(changed.NanoCpus ? { quota: Math.round(((changed.NanoCpus as number) * 100000) / 1e9), period: 100000 } : {}),
+                ...(changed.CpuQuota ? { quota: changed.CpuQuota as number } : {}),
+                ...(changed.CpuPeriod ? { period: changed.CpuPeriod as number } : {}),
+                ...(changed.CpusetCpus ? { cpus: changed.CpusetCpus as string } : {}),
+              },
+            }
+          : {}),
+        ...(changed.PidsLimit ? { pids: { limit: changed.PidsLimit as number } } : {}),
+      });
+    } catch (e) {
+      // The container may have exited meanwhile; the saved limits apply at its next start.
+      const state = await runtime.state(rec.id).catch(() => undefined);
+      if (state && state.status !== 'stopped') throw e;
+    }
   }
   Object.assign(h, changed);
   await deps.containers.store.save(rec);
