@@ -47,7 +47,8 @@ export function checkWorkingDir(cwd: string | undefined, resolved?: string): str
   if (!path.posix.isAbsolute(dir)) {
     throw invalid('ERR_WORKDIR', `the working directory '${dir}' is invalid, it needs to be an absolute path`);
   }
-  const clean = path.posix.normalize(dir);
+  // filepath.Clean, as Docker stores it.
+  const clean = path.posix.normalize(dir).replace(/(.)\/+$/, '$1');
   for (const p of [clean, resolved]) {
     if (p !== undefined && PROC_FD.test(path.posix.normalize(p))) {
       throw invalid('ERR_WORKDIR_UNSAFE', `the working directory '${dir}' is invalid: a directory under /proc/<pid>/fd would expose host file descriptors (CVE-2024-21626)`);
