@@ -55,6 +55,8 @@ interface Live {
   rotator?: LogRotator;
   /** The process of the running container's spec (execs start from it). */
   spec?: OciSpec;
+  /** The runtime no longer knows the container (its run was cleaned up): removal skips that step. */
+  runtimeClean?: boolean;
 }
 
 export interface ContainerServiceDeps {
@@ -229,6 +231,7 @@ export class ContainerService {
         ...(maxSize ? { logSizeMax: maxSize } : {}),
       });
       live.spec = spec;
+      live.runtimeClean = false;
       // Clients that attached before start get the stream from the very first byte.
       const pending = live.pendingAttach.splice(0);
       attached = pending.map(() => runtime.attach(rec.id));
@@ -259,6 +262,7 @@ export class ContainerService {
       for (const a of attached) a.detach();
       for (const cb of live.pendingAttach.splice(0)) cb(undefined);
       await runtime.remove(rec.id).catch(() => undefined);
+      live.runtimeClean = true;
       unmountRootfs(dir);
       const exitCode = e instanceof BerthError && typeof (e.detail as { exitCode?: number } | undefined)?.exitCode === 'number' ? (e.detail as { exitCode: number }).exitCode : 128;
       rec.state = { ...rec.state, exitCode, error: e instanceof Error ? e.message : String(e) };
@@ -291,7 +295,11 @@ export class ContainerService {
     live.rotator = undefined;
     live.spec = undefined;
     const runtime = await this.runtimeFor(rec);
-    await runtime.remove(id).catch((e: unknown) => log.warn('runtime cleanup failed', { id, error: (e as Error).message }));
+    // The runtime's cleanup (a runc process) runs while the record is updated.
+    const cleanup = runtime.remove(id).then(
+      () => (live.runtimeClean = true),
+      (e: unknown) => log.warn('runtime cleanup failed', { id, error: (e as Error).message }),
+    );
     unmountRootfs(this.dir(id));
     const restart = shouldRestart(rec, info.exitCode);
     rec.state = {
@@ -303,7 +311,7 @@ export class ContainerService {
       finishedAt: timeFromNs(info.finishedAtNs),
     };
     delete rec.state.conmonPid;
-    await this.save(rec);
+    await Promise.all([this.save(rec), cleanup]);
     if (info.oomKilled) this.event(rec, 'oom');
     this.event(rec, 'die', { exitCode: String(info.exitCode) });
     this.fire(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], { StatusCode: info.exitCode, Error: null });
@@ -454,7 +462,7 @@ export class ContainerService {
     }
     rec.state.status = 'removing';
     live.rotator?.stop();
-    await runtime.remove(rec.id).catch(() => undefined);
+    if (!live.runtimeClean) await runtime.remove(rec.id).catch(() => undefined);
     unmountRootfs(this.dir(rec.id));
     await this.deps.snapshots.remove(rec.id).catch((e: unknown) => {
       if (!isKind(e, 'not-found')) throw e;
