@@ -18,6 +18,7 @@ import { readExitFile } from './exits.js';
 import { specToJson } from './oci-config.js';
 import { findOnPath, runtimeErrorMessage, type OciRuntime } from './oci-runtime.js';
 import { containerPaths, execPaths, exitsDir, type ExecPaths } from './paths.js';
+import { liveConmonPid } from './recover.js';
 import { SyncPipe, type SyncMessage } from './sync-pipe.js';
 
 /** How long `runtime create`/`exec` may take before conmon is given up on. */
@@ -59,6 +60,7 @@ interface Launch {
   start: Writable;
   attachReady?: SyncPipe;
   launcherExit: Promise<number>;
+  stderrDone: Promise<void>;
   stderr(): string;
   close(): void;
 }
@@ -71,9 +73,13 @@ function launch(conmon: string, args: string[], cwd: string, attachPipe: boolean
     env._OCI_ATTACHPIPE = '5';
   }
   const child = spawn(conmon, args, { stdio, env, cwd, detached: true });
-  child.unref();
   const errText: Buffer[] = [];
   child.stderr?.on('data', (b: Buffer) => errText.push(b));
+  // conmon's own errors (bad flags, missing runtime) come before its fork, so before stderr closes.
+  const stderrDone = new Promise<void>((resolve) => {
+    child.stderr?.on('close', () => resolve());
+    child.stderr?.on('end', () => resolve());
+  });
   const launcherExit = new Promise<number>((resolve) => {
     child.on('error', (e) => {
       errText.push(Buffer.from(e.message));
@@ -83,14 +89,18 @@ function launch(conmon: string, args: string[], cwd: string, attachPipe: boolean
   });
   // The pipes keep the event loop alive while berthd waits on conmon; close() releases them.
   const pipes = child.stdio as unknown as (Readable & Writable)[];
+  // A conmon that dies early closes its ends: writes then fail with EPIPE, which must not crash berthd.
+  for (const p of pipes.slice(2)) p?.on('error', () => undefined);
   return {
     sync: new SyncPipe(pipes[3]),
     start: pipes[4],
     attachReady: attachPipe ? new SyncPipe(pipes[5]) : undefined,
     launcherExit,
+    stderrDone,
     stderr: () => Buffer.concat(errText).toString('utf8').trim(),
     close: () => {
       for (const p of pipes.slice(2)) p?.destroy();
+      child.unref();
     },
   };
 }
@@ -106,6 +116,7 @@ async function nextSync(l: Launch, pipe: SyncPipe, what: string): Promise<SyncMe
   if (msg === 'timeout') throw internal('ERR_CONMON_TIMEOUT', `conmon did not report ${what} within ${SYNC_TIMEOUT_MS / 1000}s`);
   if (msg === undefined) {
     await l.launcherExit;
+    await l.stderrDone;
     throw internal('ERR_CONMON', `conmon failed before reporting ${what}: ${l.stderr() || 'no message'}`);
   }
   return msg;
@@ -173,9 +184,28 @@ export async function createContainer(ctx: ConmonContext, o: CreateOptions): Pro
     await l.launcherExit;
     const conmonPid = Number((await fsp.readFile(p.conmonPidFile, 'utf8')).trim());
     return { pid: msg.data, conmonPid };
+  } catch (e) {
+    await abandonCreate(ctx, o.id);
+    throw e;
   } finally {
     l.close();
   }
+}
+
+/** After a failed create: no conmon, runtime record, cgroup or bundle is left behind. */
+async function abandonCreate(ctx: ConmonContext, id: string): Promise<void> {
+  const p = containerPaths(ctx.execRoot, id);
+  const pid = await liveConmonPid(p.conmonPidFile, id);
+  if (pid !== undefined) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await ctx.runtime.delete(id, true).catch(() => undefined);
+  await fsp.rm(p.bundle, { recursive: true, force: true });
+  await fsp.rm(p.exitDirFile, { force: true });
 }
 
 export interface ExecSession {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import type { LogEntry, LogReadOptions } from './contract.js';
 import { EntryAssembler, parseK8sLine, type K8sRecord } from './k8s-log.js';
+import { withLogLock } from './log-lock.js';
 
 const CHUNK = 256 * 1024;
 const POLL_MS = 1000;
@@ -130,16 +131,24 @@ export async function* readLogs(logPath: string, o: LogReadOptions = {}): AsyncG
   );
 
   // History: every file, keeping only the last `tail` entries in memory.
-  const history: LogEntry[] = [];
+  let history: LogEntry[] = [];
   const keep = (e: LogEntry) => {
+    if (o.tail === 0) return;
     history.push(e);
-    if (o.tail !== undefined && history.length > o.tail) history.shift();
+    // Trim in bulk: shifting one entry at a time would make a big tail quadratic.
+    if (o.tail !== undefined && history.length >= 2 * o.tail + 1024) history = history.slice(-o.tail);
   };
-  const files = await logFiles(logPath);
+  // Open every file under the rotation lock; reading them afterwards is immune to renames.
+  const cursors = await withLogLock(logPath, async () => {
+    const out: [string, FileCursor][] = [];
+    for (const file of await logFiles(logPath)) {
+      const c = await FileCursor.open(file);
+      if (c) out.push([file, c]);
+    }
+    return out;
+  });
   let cursor: FileCursor | undefined;
-  for (const file of files) {
-    const c = await FileCursor.open(file);
-    if (!c) continue;
+  for (const [file, c] of cursors) {
     for (const r of await c.read()) {
       const e = assembler.push(r);
       if (e) keep(e);
@@ -148,6 +157,7 @@ export async function* readLogs(logPath: string, o: LogReadOptions = {}): AsyncG
     else await c.close();
   }
   if (!follow) for (const e of assembler.flush()) keep(e);
+  if (o.tail !== undefined) history = history.slice(-o.tail || history.length);
   const waker = follow ? new Waker(path.dirname(logPath), o.stopped, o.signal) : undefined;
   try {
     for (const e of history) {

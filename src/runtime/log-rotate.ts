@@ -8,8 +8,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { errnoCode, invalid } from '../core/errors.js';
-import { KeyedMutex } from '../core/mutex.js';
 import { reopenLog } from './ctl.js';
+import { withLogLock } from './log-lock.js';
 
 export interface RotationOptions {
   logPath: string;
@@ -23,12 +23,10 @@ export interface RotationOptions {
   pollMs?: number;
 }
 
-const locks = new KeyedMutex();
-
 /** Rotate now, whatever the size. */
 export function rotateLog(logPath: string, ctlPath: string, maxFiles = 1): Promise<void> {
   if (!Number.isInteger(maxFiles) || maxFiles < 1) throw invalid('ERR_LOG_OPT', `invalid max-file: ${maxFiles}`);
-  return locks.run(logPath, async () => {
+  return withLogLock(logPath, async () => {
     if (maxFiles === 1) {
       await fsp.rm(logPath, { force: true });
     } else {
@@ -51,6 +49,7 @@ export class LogRotator {
   private checking = false;
   private again = false;
   private stopped = false;
+  private current: Promise<void> = Promise.resolve();
   /** The last rotation's failure (the container may have stopped meanwhile). */
   lastError?: unknown;
 
@@ -65,10 +64,12 @@ export class LogRotator {
     void this.check();
   }
 
-  stop(): void {
+  /** Stop watching; resolves once a rotation in progress has finished. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
+    await this.current;
   }
 
   /** Watch the current log file (a new inode after each rotation). */
@@ -85,12 +86,17 @@ export class LogRotator {
   }
 
   /** Rotate if the log has reached max-size; coalesces concurrent triggers. */
-  async check(): Promise<void> {
+  check(): Promise<void> {
     if (this.checking) {
       this.again = true;
-      return;
+      return this.current;
     }
     this.checking = true;
+    this.current = this.loop();
+    return this.current;
+  }
+
+  private async loop(): Promise<void> {
     try {
       do {
         this.again = false;

@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BerthError } from '../../src/core/errors.js';
 import type { LogEntry } from '../../src/runtime/contract.js';
 import { readLogs } from '../../src/runtime/log-reader.js';
 import { LogRotator } from '../../src/runtime/log-rotate.js';
-import { collect, harness, record, type Harness } from './harness.js';
+import { ContainerRuntime } from '../../src/runtime/supervisor.js';
+import { collect, harness, newId, record, type Harness } from './harness.js';
 
 describe('container lifecycle', { timeout: 120_000 }, () => {
   let h: Harness;
@@ -36,6 +38,8 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
         }
         assert.fail('create should have failed');
       };
+      const bundles = async () => (await readdir(join(h.execRoot, 'containers')).catch(() => [] as string[])).sort();
+      const before = await bundles();
       const missing = await failure(['nosuch']);
       assert.equal(missing.code, 'ERR_RUNTIME_CREATE');
       assert.match(missing.message, /exec: "nosuch": executable file not found in \$PATH/);
@@ -44,6 +48,8 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
       assert.match(notExecutable.message, /permission denied/);
       assert.deepEqual(notExecutable.detail, { exitCode: 126 });
       assert.deepEqual((await failure(['/bin/nosuch/x'])).detail, { exitCode: 127 });
+      assert.deepEqual(await bundles(), before, 'failed creates leave no bundle behind');
+      assert.deepEqual((await h.rt.runtime.list()).filter((s) => !before.includes(s.id)), [], 'nor a runtime record');
     });
 
     it('reports 137 after SIGKILL and 128+N after another signal (with --init forwarding it)', async () => {
@@ -57,6 +63,12 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
       while ((await h.rt.ps(termed.id)).length < 2) await new Promise((r) => setTimeout(r, 20));
       assert.equal((await h.rt.stop(termed.id, 'SIGTERM', 30)).exitCode, 143);
       assert.equal((await h.rt.state(termed.id))?.status, 'stopped');
+    });
+
+    it('reports an OOM kill (137 and the oom marker conmon leaves)', async () => {
+      const r = await h.run({ args: ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'], memory: 16 << 20, memorySwap: 16 << 20 });
+      assert.deepEqual([r.exit.exitCode, r.exit.oomKilled, r.stdout], [137, true, '']);
+      assert.equal((await h.run({ args: ['true'], memory: 16 << 20 })).exit.oomKilled, false);
     });
 
     it('stop escalates to SIGKILL when the signal is ignored', async () => {
@@ -121,6 +133,10 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
       const { stdout, stderr } = await out.done;
       assert.equal(stderr, '', 'a tty merges stderr into stdout');
       assert.match(stdout, /30 100\r\n[\s\S]*40 120\r\nerr\r\n/);
+      const logged: LogEntry[] = [];
+      for await (const e of readLogs(c.logPath)) logged.push(e);
+      assert.ok(logged.every((e) => e.stream === 'stdout'));
+      assert.equal(logged.map((e) => e.data.toString()).join(''), stdout, 'the log keeps the raw tty bytes');
     });
 
     it('serves many attach clients at once without the thread pool, and the threadpool reader still works', async () => {
@@ -175,6 +191,15 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
       await h.rt.waitExit(c.id);
     });
 
+    it('reports a conmon that dies before the runtime ran, and leaves nothing behind', async () => {
+      const broken = await ContainerRuntime.open({ execRoot: h.execRoot, conmonPath: '/bin/false' });
+      const c = await h.create({ args: ['true'] });
+      const before = await readdir(join(h.execRoot, 'containers'));
+      await assert.rejects(broken.create({ id: newId(), spec: c.spec, logPath: c.logPath }), (e: unknown) => e instanceof BerthError && e.code === 'ERR_CONMON');
+      broken.close();
+      assert.deepEqual(await readdir(join(h.execRoot, 'containers')), before);
+    });
+
     it('removes the container with its runtime state, bundle, cgroup and exit file', async () => {
       const c = await h.create({ args: ['sleep', '100'] });
       await h.rt.start(c.id);
@@ -210,7 +235,7 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
       }
       assert.equal((await exited).exitCode, 0);
       const got = await followed;
-      rotator.stop();
+      await rotator.stop();
       stdin.detach();
       const expected = [1, 2, 3].flatMap((b) => Array.from({ length: batch }, (_, i) => `line ${b} ${i} `));
       assert.equal(got.length, expected.length);
