@@ -219,6 +219,7 @@ export class ContainerService {
       const rootfs = await mountRootfs(this.deps.snapshots, rec.id, dir);
       const spec = await prepareSpec(rec, rootfs, dir);
       const maxSize = sizeOpt(rec.hostConfig.LogConfig?.Config?.['max-size']);
+      const maxFiles = Number(rec.hostConfig.LogConfig?.Config?.['max-file'] ?? 1);
       const created = await runtime.create({
         id: rec.id,
         name: rec.name.slice(1),
@@ -226,9 +227,10 @@ export class ContainerService {
         logPath: rec.hostConfig.LogConfig?.Type === 'none' ? '/dev/null' : rec.logPath,
         stdin: rec.config.OpenStdin === true,
         stdinOnce: rec.config.StdinOnce === true,
-        // conmon itself never lets the live log pass max-size, even in a burst faster than the
-        // rotator below (which keeps max-file - 1 older files).
-        ...(maxSize ? { logSizeMax: maxSize } : {}),
+        // A hard cap in conmon keeps the live log bounded even when a burst outruns the rotator
+        // below. With max-file 1 that is Docker's behaviour (the file starts over); with more
+        // files the cap is twice max-size, so the rotator normally moves the file first.
+        ...(maxSize ? { logSizeMax: maxFiles > 1 ? maxSize * 2 : maxSize } : {}),
       });
       live.spec = spec;
       live.runtimeClean = false;
@@ -252,7 +254,7 @@ export class ContainerService {
       live.runStartedMs = Date.now();
       await this.save(rec);
       if (maxSize) {
-        live.rotator = new LogRotator({ logPath: rec.logPath, ctlPath: runtime.paths(rec.id).ctl, maxSize, maxFiles: Number(rec.hostConfig.LogConfig?.Config?.['max-file'] ?? 1) });
+        live.rotator = new LogRotator({ logPath: rec.logPath, ctlPath: runtime.paths(rec.id).ctl, maxSize, maxFiles });
         live.rotator.start();
       }
       this.watchExit(rec, runtime);

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { errnoCode, invalid } from '../core/errors.js';
 import { isLogLevel, type LogLevel } from '../core/log.js';
+import { opt, problem, req, type Shape } from '../core/shape.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 
@@ -35,26 +36,27 @@ export const DEFAULTS: DaemonConfig = {
 
 /**
  * The daemon.json keys berth understands (Docker's names) and their JSON types; any other key is
- * refused, as dockerd does. Checked by hand rather than with a schema library: berthd stays
- * resident, and a schema library would double its idle memory for fifteen keys.
+ * refused, as dockerd does.
  */
-const FILE_KEYS = {
-  'data-root': 'string',
-  'exec-root': 'string',
-  hosts: 'string[]',
-  pidfile: 'string',
-  'log-level': 'string',
-  debug: 'boolean',
-  group: 'string',
-  'insecure-registries': 'string[]',
-  'default-runtime': 'string',
-  runtimes: 'runtimes',
-  tlsverify: 'boolean',
-  tlscacert: 'string',
-  tlscert: 'string',
-  tlskey: 'string',
-  'live-restore': 'boolean',
-} as const;
+const FILE_SHAPE = {
+  object: {
+    'data-root': opt('string'),
+    'exec-root': opt('string'),
+    hosts: opt({ array: 'string' }),
+    pidfile: opt('string'),
+    'log-level': opt('string'),
+    debug: opt('boolean'),
+    group: opt('string'),
+    'insecure-registries': opt({ array: 'string' }),
+    'default-runtime': opt('string'),
+    runtimes: opt({ record: { object: { path: req('string'), runtimeArgs: opt({ array: 'string' }) } } }),
+    tlsverify: opt('boolean'),
+    tlscacert: opt('string'),
+    tlscert: opt('string'),
+    tlskey: opt('string'),
+    'live-restore': opt('boolean'),
+  },
+} satisfies Shape;
 
 export interface FileConfig {
   'data-root'?: string;
@@ -74,40 +76,16 @@ export interface FileConfig {
   'live-restore'?: boolean;
 }
 
-const isStringArray = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-/** The first problem with a value of the given kind, or undefined. */
-function typeProblem(kind: (typeof FILE_KEYS)[keyof typeof FILE_KEYS], v: unknown): string | undefined {
-  switch (kind) {
-    case 'string':
-      return typeof v === 'string' && v.length > 0 ? undefined : 'expected a non-empty string';
-    case 'boolean':
-      return typeof v === 'boolean' ? undefined : 'expected true or false';
-    case 'string[]':
-      return isStringArray(v) ? undefined : 'expected a list of strings';
-    case 'runtimes':
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return 'expected an object of runtimes';
-      for (const [name, rt] of Object.entries(v as Record<string, unknown>)) {
-        const r = rt as { path?: unknown; runtimeArgs?: unknown } | null;
-        if (!r || typeof r.path !== 'string') return `runtime ${name}: expected {"path": "..."}`;
-        if (r.runtimeArgs !== undefined && !isStringArray(r.runtimeArgs)) return `runtime ${name}: runtimeArgs must be a list of strings`;
-      }
-      return undefined;
-  }
-}
-
 function checkFileConfig(file: string, json: unknown): FileConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
     throw invalid('ERR_CONFIG', `unable to configure berthd with file ${file}: expected a JSON object`);
   }
-  const unknown = Object.keys(json).filter((k) => !(k in FILE_KEYS));
+  const unknown = Object.keys(json).filter((k) => !(k in FILE_SHAPE.object));
   if (unknown.length > 0) {
     throw invalid('ERR_CONFIG', `unable to configure berthd with file ${file}: the following directives don't match any configuration option: ${unknown.join(', ')}`);
   }
-  for (const [k, v] of Object.entries(json)) {
-    const problem = typeProblem(FILE_KEYS[k as keyof typeof FILE_KEYS], v);
-    if (problem) throw invalid('ERR_CONFIG', `unable to configure berthd with file ${file}: ${k}: ${problem}`);
-  }
+  const bad = problem(json, FILE_SHAPE);
+  if (bad) throw invalid('ERR_CONFIG', `unable to configure berthd with file ${file}: ${bad}`);
   return json as FileConfig;
 }
 

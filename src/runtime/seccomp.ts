@@ -8,46 +8,62 @@
 import { readFileSync } from 'node:fs';
 import { arch as nodeArch, endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { nullish, opt, problem, req, type Shape } from '../core/shape.js';
 import { invalid } from '../core/errors.js';
 import type { OciSeccomp, OciSeccompSyscall } from './oci-config.js';
 
-const filterSchema = z.object({
-  caps: z.array(z.string()).nullish(),
-  arches: z.array(z.string()).nullish(),
-  minKernel: z.string().nullish(),
-});
+interface SeccompFilter {
+  caps?: string[] | null;
+  arches?: string[] | null;
+  minKernel?: string | null;
+}
 
-const argSchema = z.object({
-  index: z.number().int().nonnegative(),
-  value: z.number(),
-  valueTwo: z.number().optional(),
-  op: z.string(),
-});
+export interface SeccompProfile {
+  defaultAction: string;
+  defaultErrnoRet?: number | null;
+  architectures?: string[] | null;
+  archMap?: Array<{ architecture: string; subArchitectures?: string[] | null }> | null;
+  listenerPath?: string;
+  listenerMetadata?: string;
+  flags?: string[] | null;
+  syscalls?: Array<{
+    name?: string;
+    names?: string[] | null;
+    action: string;
+    errnoRet?: number | null;
+    args?: Array<{ index: number; value: number; valueTwo?: number; op: string }> | null;
+    comment?: string;
+    includes?: SeccompFilter | null;
+    excludes?: SeccompFilter | null;
+  }> | null;
+}
 
-const syscallSchema = z.object({
-  name: z.string().optional(),
-  names: z.array(z.string()).nullish(),
-  action: z.string(),
-  errnoRet: z.number().int().nullish(),
-  args: z.array(argSchema).nullish(),
-  comment: z.string().optional(),
-  includes: filterSchema.nullish(),
-  excludes: filterSchema.nullish(),
-});
-
-const profileSchema = z.object({
-  defaultAction: z.string(),
-  defaultErrnoRet: z.number().int().nullish(),
-  architectures: z.array(z.string()).nullish(),
-  archMap: z.array(z.object({ architecture: z.string(), subArchitectures: z.array(z.string()).nullish() })).nullish(),
-  listenerPath: z.string().optional(),
-  listenerMetadata: z.string().optional(),
-  flags: z.array(z.string()).nullish(),
-  syscalls: z.array(syscallSchema).nullish(),
-});
-
-export type SeccompProfile = z.infer<typeof profileSchema>;
+const FILTER: Shape = { object: { caps: nullish({ array: 'string' }), arches: nullish({ array: 'string' }), minKernel: nullish('string') } };
+const PROFILE: Shape = {
+  object: {
+    defaultAction: req('string'),
+    defaultErrnoRet: nullish('int'),
+    architectures: nullish({ array: 'string' }),
+    archMap: nullish({ array: { object: { architecture: req('string'), subArchitectures: nullish({ array: 'string' }) } } }),
+    listenerPath: opt('string'),
+    listenerMetadata: opt('string'),
+    flags: nullish({ array: 'string' }),
+    syscalls: nullish({
+      array: {
+        object: {
+          name: opt('string'),
+          names: nullish({ array: 'string' }),
+          action: req('string'),
+          errnoRet: nullish('int'),
+          args: nullish({ array: { object: { index: req('int'), value: req('number'), valueTwo: opt('number'), op: req('string') } } }),
+          comment: opt('string'),
+          includes: nullish(FILTER),
+          excludes: nullish(FILTER),
+        },
+      },
+    }),
+  },
+};
 
 /** moby's nativeToSeccomp. */
 const SECCOMP_ARCH: Record<string, string> = {
@@ -98,11 +114,15 @@ export function parseSeccompProfile(source: string | unknown): SeccompProfile {
       throw invalid('ERR_SECCOMP_PROFILE', `decoding seccomp profile failed: ${(e as Error).message}`);
     }
   }
-  const parsed = profileSchema.safeParse(value);
-  if (!parsed.success) {
-    throw invalid('ERR_SECCOMP_PROFILE', `decoding seccomp profile failed: ${z.prettifyError(parsed.error)}`);
+  const bad = problem(value, PROFILE);
+  if (bad) throw invalid('ERR_SECCOMP_PROFILE', `decoding seccomp profile failed: ${bad}`);
+  const profile = value as SeccompProfile;
+  for (const [i, sc] of (profile.syscalls ?? []).entries()) {
+    for (const [j, a] of (sc.args ?? []).entries()) {
+      if (a.index < 0) throw invalid('ERR_SECCOMP_PROFILE', `decoding seccomp profile failed: syscalls[${i}].args[${j}].index: must not be negative`);
+    }
   }
-  return parsed.data;
+  return profile;
 }
 
 let defaultProfile: SeccompProfile | undefined;
@@ -176,7 +196,7 @@ export function convertSeccompProfile(profile: SeccompProfile, ctx: SeccompConte
   return out;
 }
 
-function applies(call: z.infer<typeof syscallSchema>, ctx: SeccompContext): boolean {
+function applies(call: NonNullable<SeccompProfile['syscalls']>[number], ctx: SeccompContext): boolean {
   const ex = call.excludes;
   if (ex) {
     if (ex.arches?.includes(ctx.arch)) return false;

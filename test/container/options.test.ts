@@ -123,7 +123,8 @@ describe('docker run options', () => {
     assert.equal(lines.at(-1), 'line-399');
     assert.ok(lines.length < 400, `rotated away the oldest lines (kept ${lines.length})`);
     const logPath = JSON.parse(await out(['inspect', '-f', '{{json .LogPath}}', id]));
-    assert.ok(readFileSync(logPath).length <= 2048 + 200);
+    // conmon caps the live file at twice max-size when max-file > 1.
+    assert.ok(readFileSync(logPath).length <= 2 * 2048 + 200);
     await out(['rm', '-f', id]);
   });
 
