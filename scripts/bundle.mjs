@@ -1,22 +1,31 @@
-// Bundles the berth CLI into one ESM file (dist/bundle/berth.mjs) so that its start-up reads one
-// module instead of dozens. Code the CLI loads lazily (the registry server) stays in split chunks.
+// Bundles the berth CLI into one ESM file (dist/bundle/berth.mjs): start-up then reads and
+// compiles one module instead of dozens (the CLI's lazy imports become lazy closures inside it).
+// The registry server, which the CLI loads only for `berth registry`, stays outside the bundle
+// and is imported from the compiled tree at run time.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry content hashes: start from an empty directory so stale ones do not pile up.
 rmSync('dist/bundle', { recursive: true, force: true });
 
+/** Leave src/registry out of the bundle, imported relative to dist/bundle/ at run time. */
+const registryOutside = {
+  name: 'registry-outside',
+  setup(b) {
+    b.onResolve({ filter: /\/registry\/cli\.js$/ }, () => ({ path: '../src/registry/cli.js', external: true }));
+  },
+};
+
 await build({
-  entryPoints: { berth: 'dist/src/cli/main.js' },
-  outdir: 'dist/bundle',
+  entryPoints: ['dist/src/cli/main.js'],
+  outfile: 'dist/bundle/berth.mjs',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  outExtension: { '.js': '.mjs' },
+  minify: true,
   // Native and FFI modules must be loaded from node_modules as they are.
   external: ['koffi'],
+  plugins: [registryOutside],
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   logLevel: 'warning',
 });
