@@ -2,17 +2,49 @@
  * `berth import` of a ~200 MB rootfs tar (plain and gzip) through a running berthd, against GNU
  * `tar -x` of the same file in the same run, plus berthd's resident memory when idle.
  *
- *   node dist/bench/engine/import.js [--runs 5]
+ *   node dist/bench/engine/import.js [--runs 5] [--fs ext4|tmpfs|var-tmp]
+ *
+ * Both sides write to the same filesystem: by default a fresh ext4 made for the run on a loop
+ * device (a real disk filesystem, without the erratic inode allocation that /var/tmp shows
+ * on this VM after large deletions); `tmpfs` makes it CPU-bound; `var-tmp` uses /var/tmp as is.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { ensureRootfs } from '../import/rootfs.js';
 import { BERTH, median, rssMB, startBerthd, stopAll, table, timeCommand } from './harness.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
 
+const fsKind = process.argv.includes('--fs') ? process.argv[process.argv.indexOf('--fs') + 1] : 'ext4';
+
+/** Mount a filesystem of the chosen kind for the run (removed at exit). */
+function benchBase(): string {
+  if (fsKind === 'var-tmp') return '/var/tmp';
+  const dir = `/var/tmp/bb-${fsKind}`;
+  mkdirSync(dir, { recursive: true });
+  if (fsKind === 'tmpfs') {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3g', 'tmpfs', dir]);
+  } else {
+    const image = `/var/tmp/bb-${fsKind}.img`;
+    execFileSync('truncate', ['-s', '4G', image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', image]);
+    execFileSync('mount', ['-o', 'loop', image, dir]);
+    process.on('exit', () => rmSync(image, { force: true }));
+  }
+  process.on('exit', () => {
+    try {
+      execFileSync('umount', ['-l', dir]);
+    } catch {
+      // already unmounted
+    }
+  });
+  return dir;
+}
+
 async function main(): Promise<void> {
   const rootfs = await ensureRootfs();
-  const berthd = await startBerthd();
+  const base = benchBase();
+  const berthd = await startBerthd(base);
   // Idle: after start-up, before any work.
   await new Promise((r) => setTimeout(r, 1500));
   const idle = rssMB(berthd.pid);
@@ -25,7 +57,7 @@ async function main(): Promise<void> {
     const tarTimes: number[] = [];
     const berthTimes: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const dir = mkdtempSync('/var/tmp/bb-tar-');
+      const dir = mkdtempSync(`${base}/bb-tar-`);
       tarTimes.push(timeCommand('tar', [tarFlags, file, '-C', dir]));
       rmSync(dir, { recursive: true, force: true });
       berthTimes.push(timeCommand(BERTH, ['-H', berthd.host, 'import', file, `bench/import:${i}`]));
@@ -38,7 +70,7 @@ async function main(): Promise<void> {
   }
   const afterWork = rssMB(berthd.pid);
   stopAll();
-  console.log(`\nrootfs: ${rootfs.source}; median of ${runs} alternating runs; ${new Date().toISOString()}\n`);
+  console.log(`\nrootfs: ${rootfs.source}; target ${fsKind === 'var-tmp' ? '/var/tmp' : `a fresh ${fsKind}`}; median of ${runs} alternating runs; ${new Date().toISOString()}\n`);
   console.log(table(rows));
   console.log(`\nberthd resident memory: ${idle.toFixed(1)} MB idle after start, ${afterWork.toFixed(1)} MB after the imports (goal: 64 MB)`);
 }

@@ -76,7 +76,7 @@ export class LocalContentStore implements ContentStore {
     if (!isDigestAlgorithm(algorithm)) throw invalid('ERR_DIGEST_ALGORITHM', `unsupported digest algorithm: ${algorithm}`);
     const tmp = path.join(this.ingestDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const fh = await fsp.open(tmp, 'wx', 0o644);
-    return new LocalBlobWriter(this, fh, tmp, new Digester(algorithm), opts);
+    return new LocalBlobWriter(this, fh, tmp, opts.hashedByCaller ? undefined : new Digester(algorithm), opts);
   }
 
   async put(data: Uint8Array, expected?: Digest): Promise<BlobInfo> {
@@ -178,22 +178,25 @@ export class LocalContentStore implements ContentStore {
 
 class LocalBlobWriter implements BlobWriter {
   private done = false;
+  private written = 0;
 
   constructor(
     private readonly store: LocalContentStore,
     private readonly fh: fsp.FileHandle,
     private readonly tmp: string,
-    private readonly digester: Digester,
+    /** Undefined when the caller hashes the bytes itself (hashedByCaller). */
+    private readonly digester: Digester | undefined,
     private readonly opts: WriterOptions,
   ) {}
 
   get size(): number {
-    return this.digester.size;
+    return this.written;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.done) throw new Error('write after commit or abort');
-    this.digester.update(chunk);
+    this.digester?.update(chunk);
+    this.written += chunk.length;
     let off = 0;
     while (off < chunk.length) {
       const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
@@ -201,12 +204,15 @@ class LocalBlobWriter implements BlobWriter {
     }
   }
 
-  async commit(): Promise<BlobInfo> {
+  async commit(callerDigest?: Digest): Promise<BlobInfo> {
     if (this.done) throw new Error('commit after commit or abort');
     this.done = true;
-    const size = this.digester.size;
-    const digest = this.digester.digest();
+    const size = this.written;
     try {
+      if ((callerDigest === undefined) !== (this.digester !== undefined)) {
+        throw new Error('commit(digest) is for writers opened with hashedByCaller, and only for them');
+      }
+      const digest = callerDigest ? parseDigest(callerDigest).digest : this.digester!.digest();
       if (this.opts.expectedSize !== undefined && size !== this.opts.expectedSize) {
         throw invalid('ERR_SIZE_MISMATCH', `size mismatch: expected ${this.opts.expectedSize} bytes, got ${size}`);
       }

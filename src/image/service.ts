@@ -4,7 +4,7 @@
  * consistent: nothing is referenced before it is stored, and garbage collection removes only
  * what no image, container or in-flight operation holds.
  */
-import { tap } from '../archive/tap.js';
+import { coalesce, tap } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -222,18 +222,16 @@ export class ImageService {
     const ref = opts.reference ? parseReference(opts.reference) : undefined;
     if (ref?.digest !== undefined) throw invalid('ERR_REFERENCE_INVALID', 'refusing to create a tag with a digest reference');
     const baseConfig = applyChanges({}, opts.changes ?? []);
-    const tar = await this.deps.decompress(body);
-    const writer = await this.deps.content.writer();
+    const tar = await this.deps.decompress(coalesce(body));
+    // The extractor hashes the layer (its diffID); the blob of the same bytes is not hashed twice.
+    const writer = await this.deps.content.writer({ hashedByCaller: true });
     const releases: Array<() => void> = [];
     try {
       // The uncompressed layer is stored as the blob while it is unpacked.
       const unpacked = await this.deps.layers.applyLayer(undefined, tap(tar, (c) => writer.write(c)), {});
       releases.push(this.lease([unpacked.chainId]));
-      const blob = await writer.commit();
+      const blob = await writer.commit(unpacked.diffId);
       releases.push(this.lease([blob.digest]));
-      if (blob.digest !== unpacked.diffId) {
-        throw invalid('ERR_DIFFID_MISMATCH', `layer digest ${blob.digest} does not match its unpacked diffID ${unpacked.diffId}`);
-      }
       const created = nowRfc3339Nano();
       const comment = opts.message || 'Imported from -';
       const config: ImageConfig = {

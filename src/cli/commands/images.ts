@@ -147,7 +147,7 @@ async function removeImages(names: string[], opts: { force?: boolean; prune: boo
 }
 
 async function importImage(file: string, reference: string | undefined, opts: { change?: string[]; message?: string; platform?: string }): Promise<void> {
-  const stream: Readable = file === '-' ? process.stdin : fs.createReadStream(file);
+  const stream: Readable = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1 << 20 });
   let repo: string | undefined;
   let t: string | undefined;
   if (reference) {
