@@ -11,10 +11,11 @@ import { clientArgv, clientEnv, runInPty, runProcess, type Client, type ClientRe
 
 export const CID = '9ffda96495f820b13c8b6e50791c417272ba005ca57b5badbab4bdfc07a6d5ee';
 export const EID = 'b28f9bf9ac3f6b98fb1c7c04f115234f506f16316f4b936a55c547fac8ffb3c1';
-export const REFERENCE = '/work/shared/reference';
+/** Engine API answers recorded from dockerd (copied from the shared reference folder). */
+export const FIXTURES = new URL('../../../../test/fixtures/docker-api/', import.meta.url).pathname;
 
 export function reference<T>(name: string): T {
-  return JSON.parse(readFileSync(join(REFERENCE, 'docker-api-examples', name), 'utf8')) as T;
+  return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
 }
 
 /** What the fake container (or exec) process does once started. */
