@@ -59,9 +59,9 @@ export async function startBerthd(base = '/var/tmp'): Promise<Daemon> {
 }
 
 /** A dockerd for comparison, when the docker.io package is installed; undefined otherwise. */
-export async function startDockerd(): Promise<Daemon | undefined> {
+export async function startDockerd(base = '/var/tmp'): Promise<Daemon | undefined> {
   if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
-  const dir = mkdtempSync('/var/tmp/bd-docker-');
+  const dir = mkdtempSync(join(base, 'bd-docker-'));
   const socket = join(dir, 'docker.sock');
   const p = spawn(
     'dockerd',

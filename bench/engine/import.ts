@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { ensureRootfs } from '../import/rootfs.js';
-import { BERTH, median, rssMB, startBerthd, stopAll, table, timeCommand } from './harness.js';
+import { BERTH, median, rssMB, startBerthd, startDockerd, stopAll, table, timeCommand } from './harness.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
 
@@ -48,25 +48,46 @@ async function main(): Promise<void> {
   // Idle: after start-up, before any work.
   await new Promise((r) => setTimeout(r, 1500));
   const idle = rssMB(berthd.pid);
-  const rows = [['import of the rootfs', 'size', 'GNU tar -x', 'berth import', 'berth MB/s', 'speed vs GNU tar']];
+  const dockerd = await startDockerd(base);
+  const rows = [['import of the rootfs', 'size', 'GNU tar -x', 'GNU tar -x + sync', 'berth import', 'berth MB/s', 'vs GNU tar', 'vs tar + sync', ...(dockerd ? ['docker import (dockerd)', 'berth vs dockerd'] : [])]];
   for (const [label, file, tarFlags] of [
     ['plain tar', rootfs.tar, '-xf'],
     ['gzip', rootfs.gz, '-xzf'],
   ] as const) {
     const size = statSync(file).size;
     const tarTimes: number[] = [];
+    const tarSyncTimes: number[] = [];
     const berthTimes: number[] = [];
+    const dockerTimes: number[] = [];
+    const dockerEnv = dockerd ? { ...process.env, DOCKER_HOST: dockerd.host } : process.env;
     for (let i = 0; i < runs; i++) {
       const dir = mkdtempSync(`${base}/bb-tar-`);
       tarTimes.push(timeCommand('tar', [tarFlags, file, '-C', dir]));
+      tarSyncTimes.push(tarTimes.at(-1)! + timeCommand('sync', []));
       rmSync(dir, { recursive: true, force: true });
       berthTimes.push(timeCommand(BERTH, ['-H', berthd.host, 'import', file, `bench/import:${i}`]));
       timeCommand(BERTH, ['-H', berthd.host, 'rmi', `bench/import:${i}`]);
+      if (dockerd) {
+        dockerTimes.push(timeCommand('docker', ['import', file, `bench/import:${i}`], dockerEnv));
+        timeCommand('docker', ['rmi', `bench/import:${i}`], dockerEnv);
+      }
     }
     const t = median(tarTimes);
+    const ts = median(tarSyncTimes);
     const b = median(berthTimes);
-    rows.push([label, `${(size / 1e6).toFixed(0)} MB`, `${t.toFixed(2)} s`, `${b.toFixed(2)} s`, `${(size / 1e6 / b).toFixed(0)}`, `${(t / b).toFixed(2)}x`]);
-    process.stderr.write(`${label}: tar ${tarTimes.map((x) => x.toFixed(2)).join('/')} berth ${berthTimes.map((x) => x.toFixed(2)).join('/')}\n`);
+    const dk = dockerTimes.length ? median(dockerTimes) : undefined;
+    rows.push([
+      label,
+      `${(size / 1e6).toFixed(0)} MB`,
+      `${t.toFixed(2)} s`,
+      `${ts.toFixed(2)} s`,
+      `${b.toFixed(2)} s`,
+      `${(size / 1e6 / b).toFixed(0)}`,
+      `${(t / b).toFixed(2)}x`,
+      `${(ts / b).toFixed(2)}x`,
+      ...(dk !== undefined ? [`${dk.toFixed(2)} s`, `${(dk / b).toFixed(2)}x`] : []),
+    ]);
+    process.stderr.write(`${label}: tar ${tarTimes.map((x) => x.toFixed(2)).join('/')} berth ${berthTimes.map((x) => x.toFixed(2)).join('/')} docker ${dockerTimes.map((x) => x.toFixed(2)).join('/')}\n`);
   }
   const afterWork = rssMB(berthd.pid);
   stopAll();
