@@ -40,7 +40,8 @@ async function list(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   const size = boolParam(req.query, 'size');
   const filters = filtersParam(req.query);
   checkFilterKeys(filters, ['status', 'name', 'label', 'ancestor', 'exited', 'id', 'before', 'since', 'health', 'volume', 'network', 'is-task', 'publish', 'expose']);
-  let recs = deps.containers.store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || b.created.localeCompare(a.created));
+  // Newest first. Creation times are fixed-width RFC 3339 strings in UTC, so they sort as text.
+  let recs = deps.containers.store.all().sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   const f = (k: string) => filters.get(k);
   if (!all && !limit && !f('status') && !f('exited')) recs = recs.filter((r) => isActive(r.state));
   const statuses = f('status');

@@ -101,16 +101,28 @@ export function displayablePorts(ports: PortSummary[]): string {
   return [...result, ...hostMappings].join(', ');
 }
 
+const familiarCache = new Map<string, string>();
+
+/** The familiar form of an image name, parsed once per distinct name (lists repeat them). */
+function familiarImage(image: string): string {
+  let f = familiarCache.get(image);
+  if (f === undefined) {
+    try {
+      const ref = parseReference(image);
+      f = familiarReference({ domain: ref.domain, path: ref.path, ...(ref.tag !== undefined ? { tag: ref.tag } : {}) });
+    } catch {
+      f = image;
+    }
+    familiarCache.set(image, f);
+  }
+  return f;
+}
+
 function imageColumn(c: ContainerSummary, trunc: boolean): string {
   if (c.Image === '') return '<no image>';
   if (!trunc) return c.Image;
   if (truncateId(c.ImageID) === truncateId(c.Image)) return truncateId(c.Image);
-  try {
-    const ref = parseReference(c.Image);
-    return familiarReference({ domain: ref.domain, path: ref.path, ...(ref.tag !== undefined ? { tag: ref.tag } : {}) });
-  } catch {
-    return c.Image;
-  }
+  return familiarImage(c.Image);
 }
 
 function namesColumn(c: ContainerSummary, trunc: boolean): string {
@@ -122,34 +134,85 @@ function namesColumn(c: ContainerSummary, trunc: boolean): string {
   return names.join(',');
 }
 
-/** One row with the field names docker's templates use (alphabetical, as its JSON prints them). */
-export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, unknown> {
-  const mounts = (c.Mounts ?? []).map((m) => {
-    const name = m.Name || m.Source || '';
-    return trunc ? ellipsis(name, 15) : name;
-  });
-  const row: Record<string, unknown> = {
-    Command: goStrconvQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
-    CreatedAt: goTimeString(c.Created),
-    ID: trunc ? truncateId(c.Id) : c.Id,
-    Image: imageColumn(c, trunc),
-    Labels: Object.entries(c.Labels ?? {})
+/**
+ * One row with the field names docker's templates use. Fields are getters on the prototype, so a
+ * row costs one small object and `ps` of thousands of containers computes only the columns it
+ * prints; toJSON gives docker's JSON (fields in alphabetical order).
+ */
+class ContainerRow {
+  constructor(
+    private readonly c: ContainerSummary,
+    private readonly trunc: boolean,
+    private readonly now: number,
+  ) {}
+  get Command(): string {
+    return goStrconvQuote(this.trunc ? ellipsis(this.c.Command, 20) : this.c.Command);
+  }
+  get CreatedAt(): string {
+    return goTimeString(this.c.Created);
+  }
+  get ID(): string {
+    return this.trunc ? truncateId(this.c.Id) : this.c.Id;
+  }
+  get Image(): string {
+    return imageColumn(this.c, this.trunc);
+  }
+  get Labels(): string {
+    return Object.entries(this.c.Labels ?? {})
       .map(([k, v]) => `${k}=${v}`)
-      .join(','),
-    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
-    Mounts: mounts.join(','),
-    Names: namesColumn(c, trunc),
-    Networks: c.NetworkSettings ? Object.keys(c.NetworkSettings.Networks ?? {}).join(',') : '',
-    Platform: null,
-    Ports: displayablePorts(c.Ports ?? []),
-    RunningFor: `${humanDuration(now - c.Created * 1000)} ago`,
-    Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})` : humanSize(c.SizeRw ?? 0, 3),
-    State: c.State,
-    Status: c.Status,
-  };
-  // For `{{.Label "name"}}` (see ../format/output.ts); not part of the JSON output.
-  Object.defineProperty(row, 'LabelMap', { value: { ...(c.Labels ?? {}) }, enumerable: false });
-  return row;
+      .join(',');
+  }
+  get LocalVolumes(): string {
+    return String((this.c.Mounts ?? []).filter((m) => m.Driver === 'local').length);
+  }
+  get Mounts(): string {
+    return (this.c.Mounts ?? [])
+      .map((m) => {
+        const name = m.Name || m.Source || '';
+        return this.trunc ? ellipsis(name, 15) : name;
+      })
+      .join(',');
+  }
+  get Names(): string {
+    return namesColumn(this.c, this.trunc);
+  }
+  get Networks(): string {
+    return this.c.NetworkSettings ? Object.keys(this.c.NetworkSettings.Networks ?? {}).join(',') : '';
+  }
+  get Platform(): null {
+    return null;
+  }
+  get Ports(): string {
+    return displayablePorts(this.c.Ports ?? []);
+  }
+  get RunningFor(): string {
+    return `${humanDuration(this.now - this.c.Created * 1000)} ago`;
+  }
+  get Size(): string {
+    const c = this.c;
+    return (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})` : humanSize(c.SizeRw ?? 0, 3);
+  }
+  get State(): string {
+    return this.c.State;
+  }
+  get Status(): string {
+    return this.c.Status;
+  }
+  /** For `{{.Label "name"}}` (see ../format/output.ts); not part of the JSON output. */
+  get LabelMap(): Record<string, string> {
+    return { ...(this.c.Labels ?? {}) };
+  }
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of ROW_FIELDS) out[key] = this[key];
+    return out;
+  }
+}
+
+const ROW_FIELDS = ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Platform', 'Ports', 'RunningFor', 'Size', 'State', 'Status'] as const;
+
+export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Record<string, unknown> {
+  return new ContainerRow(c, trunc, now) as unknown as Record<string, unknown>;
 }
 
 /** docker's "raw" format for ps. */

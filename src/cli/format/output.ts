@@ -57,7 +57,8 @@ export function renderRows(rows: object[], format: string, defaultTable: string,
   const withLabels = labels.length
     ? rows.map((r) => {
         const map = (r as { LabelMap?: Record<string, string> }).LabelMap ?? {};
-        return { ...r, ...Object.fromEntries(labels.map((l, i) => [`Label${i}`, map[l] ?? ''])) };
+        // The row's fields may be prototype getters: keep the row as prototype, add the labels.
+        return Object.assign(Object.create(r) as object, Object.fromEntries(labels.map((l, i) => [`Label${i}`, map[l] ?? ''])));
       })
     : rows;
   try {

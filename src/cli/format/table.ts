@@ -8,8 +8,15 @@ export interface TabwriterOptions {
   padding?: number;
 }
 
+/** Characters (code points) in a string; a tight loop, since tables of thousands of rows call it per cell. */
 function width(s: string): number {
-  return [...s].length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // The low half of a surrogate pair does not count: the pair is one character.
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
 }
 
 /** Align rows whose cells are separated by `\t`. Returns the text with a newline after each row. */

@@ -38,20 +38,28 @@ function parse(template: string): Node[] {
   return nodes;
 }
 
-function field(data: Value, path: string): Value {
-  if (path === '.') return data;
-  let cur: Value = data;
-  for (const key of path.split('.').filter(Boolean)) {
-    if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, Value>)[key];
-  }
-  return cur;
-}
+type Getter = (data: Value) => Value;
 
-function argValue(data: Value, arg: string): Value {
-  if (arg.startsWith('"')) return JSON.parse(arg) as string;
-  if (/^-?\d+$/.test(arg)) return Number(arg);
-  return field(data, arg);
+/** Compile an argument once (a quoted string, a number, `.` or a `.Field.Path`) into a getter. */
+function compileArg(arg: string): Getter {
+  if (arg.startsWith('"')) {
+    const text = JSON.parse(arg) as string;
+    return () => text;
+  }
+  if (/^-?\d+$/.test(arg)) {
+    const n = Number(arg);
+    return () => n;
+  }
+  if (arg === '.') return (data) => data;
+  const keys = arg.split('.').filter(Boolean);
+  return (data) => {
+    let cur: Value = data;
+    for (const key of keys) {
+      if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
+      cur = (cur as Record<string, Value>)[key];
+    }
+    return cur;
+  };
 }
 
 function print(v: Value): string {
@@ -80,24 +88,34 @@ const FUNCS: Record<string, (...args: Value[]) => string> = {
 
 export class Template {
   private readonly nodes: Node[];
+  /** Each node compiled once; rendering a row is then a loop of plain calls. */
+  private readonly parts: Array<(data: Value) => string>;
   readonly isTable: boolean;
 
   constructor(source: string) {
     const unescaped = source.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
     this.isTable = /^table(\s|$)/.test(unescaped);
     this.nodes = parse(this.isTable ? unescaped.replace(/^table\s*/, '') : unescaped);
+    this.parts = this.nodes.map((n) => {
+      if (n.kind === 'text') return () => n.text;
+      if (n.fn === undefined) {
+        const get = compileArg(n.args[0] ?? '.');
+        return (data) => print(get(data));
+      }
+      const fn = FUNCS[n.fn];
+      const name = n.fn;
+      const getters = n.args.map(compileArg);
+      return (data) => {
+        if (!fn) throw invalid('ERR_TEMPLATE', `template: function "${name}" not defined`);
+        return fn(...getters.map((g) => g(data)));
+      };
+    });
   }
 
   render(data: Value): string {
-    return this.nodes
-      .map((n) => {
-        if (n.kind === 'text') return n.text;
-        if (n.fn === undefined) return print(argValue(data, n.args[0] ?? '.'));
-        const fn = FUNCS[n.fn];
-        if (!fn) throw invalid('ERR_TEMPLATE', `template: function "${n.fn}" not defined`);
-        return fn(...n.args.map((a) => argValue(data, a)));
-      })
-      .join('');
+    let out = '';
+    for (const part of this.parts) out += part(data);
+    return out;
   }
 
   /** The header row of a table template: each `{{.Field}}` replaced by its column title. */
