@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const base = benchBase();
   const berthd = await startBerthd(base);
   // Idle: after start-up, before any work.
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 4000));
   const idle = rssMB(berthd.pid);
   const dockerd = await startDockerd(base);
   const rows = [['import of the rootfs', 'size', 'GNU tar -x', 'GNU tar -x + sync', 'berth import', 'berth MB/s', 'vs GNU tar', 'vs tar + sync', ...(dockerd ? ['docker import (dockerd)', 'berth vs dockerd'] : [])]];
@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     ]);
     process.stderr.write(`${label}: tar ${tarTimes.map((x) => x.toFixed(2)).join('/')} berth ${berthTimes.map((x) => x.toFixed(2)).join('/')} docker ${dockerTimes.map((x) => x.toFixed(2)).join('/')}\n`);
   }
+  // berthd trims its memory 3 s after the last request.
+  await new Promise((r) => setTimeout(r, 4000));
   const afterWork = rssMB(berthd.pid);
   stopAll();
   console.log(`\nrootfs: ${rootfs.source}; target ${fsKind === 'var-tmp' ? '/var/tmp' : `a fresh ${fsKind}`}; median of ${runs} alternating runs; ${new Date().toISOString()}\n`);

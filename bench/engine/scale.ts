@@ -23,10 +23,11 @@ function berth(host: string, args: string[]): string {
 async function main(): Promise<void> {
   const d = await startBerthd();
   importBusybox(d.host);
-  await new Promise((r) => setTimeout(r, 1000));
+  // berthd trims its memory 3 s after the last request: measure idle after that.
+  await new Promise((r) => setTimeout(r, 4000));
   const idle = rssMB(d.pid);
   for (let i = 0; i < running; i++) berth(d.host, ['run', '-d', 'busybox', 'sleep', '100000']);
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, 4000));
   const withRunning = rssMB(d.pid);
   for (let i = running; i < total; i++) berth(d.host, ['create', 'busybox', 'true']);
   const count = berth(d.host, ['ps', '-aq']).trim().split('\n').length;

@@ -33,6 +33,9 @@ export class ApiServer {
   private readonly servers: http.Server[] = [];
   private readonly sockets = new Set<Socket | Duplex>();
 
+  /** Called whenever a request finishes (the daemon trims its memory once things are quiet). */
+  onActivity?: () => void;
+
   constructor(private readonly router: Router) {}
 
   private async dispatch(msg: http.IncomingMessage, res: ApiResponse, bodyFor: () => Promise<import('node:stream').Readable>, onClose: (fn: () => void) => void): Promise<void> {
@@ -49,6 +52,8 @@ export class ApiServer {
       await match.handler(req, res);
     } catch (e) {
       sendError(res, e, context);
+    } finally {
+      this.onActivity?.();
     }
   }
 

@@ -21,6 +21,7 @@ import { parseHost, type DaemonConfig } from './config.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { decompress, openStorage } from './storage.js';
 import { createSystemService } from './system.js';
+import { IdleTrimmer } from './idle-trim.js';
 import { EventBus } from './events.js';
 import { containerRoutes } from '../api/routes/containers.js';
 import { containerOpsRoutes } from '../api/routes/container-ops.js';
@@ -173,6 +174,8 @@ export class Daemon {
         .add(...containerOpsRoutes({ containers, images, snapshots: storage.snapshots, content, execs, events, sizes }))
         .add(...absentRoutes());
       const api = new ApiServer(router);
+      const trimmer = new IdleTrimmer();
+      api.onActivity = () => trimmer.poke();
       await api.listen(await listenersFor(config));
       if (config.pidfile) await writeFileAtomic(config.pidfile, `${process.pid}\n`);
       log.info('berthd started', { dataRoot: config.dataRoot, hosts: config.hosts, pid: process.pid });

@@ -33,6 +33,7 @@ interface LibC {
   close: KoffiFn;
   dup: KoffiFn;
   flock: KoffiFn;
+  mallocTrim: KoffiFn;
   sync_file_range: KoffiAsyncFn;
   sendfile: KoffiFn;
   poll: KoffiFn;
@@ -65,6 +66,7 @@ function libc(): LibC {
     close: lib.func('int close(int fd)'),
     dup: lib.func('int dup(int fd)'),
     flock: lib.func('int flock(int fd, int operation)'),
+    mallocTrim: lib.func('int malloc_trim(size_t pad)'),
     sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)') as KoffiAsyncFn,
     sendfile: lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)'),
     poll: lib.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
@@ -300,4 +302,9 @@ export function pollWritable(fds: number[], timeoutMs: number): ('writable' | 'f
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) return 'failed';
     return revents & POLLOUT ? 'writable' : 'waiting';
   });
+}
+
+/** malloc_trim(3): give freed heap memory (large transfer buffers) back to the kernel. */
+export function mallocTrim(): void {
+  libc().mallocTrim(0);
 }
