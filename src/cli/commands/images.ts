@@ -1,4 +1,5 @@
 /** Image commands: images / image ls, inspect, history, tag, rmi, import, image prune. */
+import type { ImageSummary } from '../../client/types.js';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Readable } from 'node:stream';
@@ -10,17 +11,6 @@ import { renderInspect, renderList } from '../format/list.js';
 import { ellipsis } from '../format/table.js';
 import { confirm, filtersQuery } from './shared.js';
 
-interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  Containers: number;
-  Labels: Record<string, string> | null;
-}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -2,21 +2,13 @@
  * `berth system df` from `GET /system/df`: docker's summary (type, total, active, size,
  * reclaimable with its percentage) and, with -v, its four detailed tables.
  */
+import type { ImageSummary } from '../../client/types.js';
 import { humanDuration, humanSize } from '../../core/humanize.js';
 import { familiarRepository, parseReference } from '../../image/reference.js';
 import { containerRow, PS_TITLES, type ContainerSummary } from './containers.js';
 import { renderRows } from './output.js';
 import { Template } from './template.js';
 
-interface ImageSummary {
-  Id: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  Containers: number;
-}
 
 interface VolumeSummary {
   Name: string;
