@@ -1,0 +1,98 @@
+/**
+ * berth and the docker CLI side by side against the same real berthd: for each command, the same
+ * output and the same exit status.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { berth, docker, run, startDaemon, type RunResult, type TestDaemon } from '../helpers/daemon.js';
+import { busyboxTar } from '../helpers/images.js';
+
+let d: TestDaemon;
+
+async function both(args: string[], input?: string): Promise<{ b: RunResult; k: RunResult }> {
+  const opts = input === undefined ? {} : { input };
+  const k = await docker(d, args, opts);
+  const b = await berth(d, args, opts);
+  return { b, k };
+}
+
+/**
+ * Relative times ("Up 2 seconds", "3 seconds ago") move on between the two commands: compare
+ * them as a placeholder, and column padding (which follows their width) as one space.
+ */
+function timeless(text: string): string {
+  return text.replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes|hours))/g, '<t>').replace(/ {2,}/g, '  ');
+}
+
+async function same(args: string[], input?: string): Promise<RunResult> {
+  const { b, k } = await both(args, input);
+  assert.equal(timeless(b.stdout), timeless(k.stdout), `stdout of ${args.join(' ')}`);
+  assert.equal(b.code, k.code, `exit status of ${args.join(' ')}: ${b.stderr} / ${k.stderr}`);
+  return b;
+}
+
+describe('berth prints what the docker CLI prints', () => {
+  before(async () => {
+    d = await startDaemon(undefined);
+    const r = await berth(d, ['import', '--change', 'CMD ["sh"]', '-', 'busybox:latest'], { input: busyboxTar() });
+    assert.equal(r.code, 0, r.stderr);
+    await docker(d, ['run', '-d', '--name', 'svc', '-l', 'role=web', 'busybox', 'sh', '-c', 'echo started; echo oops >&2; touch /tmp/new; sleep 1000']);
+    await docker(d, ['run', '--name', 'done', 'busybox', 'sh', '-c', 'echo bye; exit 3']);
+  });
+  after(async () => {
+    const ids = (await docker(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker(d, ['rm', '-f', ...ids]);
+    await d.stop();
+    await run('rm', ['-rf', d.dir]);
+  });
+
+  it('lists: ps, images, history', async () => {
+    await same(['ps']);
+    await same(['ps', '-a']);
+    await same(['ps', '-aq']);
+    await same(['ps', '-a', '--no-trunc']);
+    await same(['ps', '--filter', 'label=role=web', '--format', '{{.Names}} {{.Labels}}']);
+    await same(['ps', '-a', '--filter', 'exited=3', '--format', 'json']);
+    await same(['images']);
+    await same(['images', '-q']);
+    await same(['images', '--digests']);
+    await same(['history', 'busybox']);
+  });
+
+  it('runs: output, exit codes, errors', async () => {
+    assert.equal((await same(['run', '--rm', 'busybox', 'echo', 'hi'])).stdout, 'hi\n');
+    assert.equal((await same(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+    const missing = await both(['run', '--rm', 'busybox', 'nosuchcmd']);
+    assert.equal(missing.b.code, 127);
+    assert.equal(missing.k.code, 127);
+    assert.equal(missing.b.stderr.replace(/^berth:/, 'docker:').replace(/berth run/, 'docker run'), missing.k.stderr);
+    assert.equal((await same(['run', '--rm', '-i', 'busybox', 'cat'], 'through stdin\n')).stdout, 'through stdin\n');
+  });
+
+  it('inspects and reads a running container', async () => {
+    await same(['logs', 'svc']);
+    await same(['logs', '--tail', '1', 'done']);
+    await same(['inspect', '-f', '{{.State.Status}} {{.Config.Labels.role}} {{.HostConfig.ShmSize}}', 'svc']);
+    await same(['inspect', '--type', 'image', '-f', '{{.Comment}}', 'busybox']);
+    await same(['exec', 'svc', 'echo', 'in exec']);
+    await same(['exec', 'svc', 'sh', '-c', 'exit 4']);
+    await same(['diff', 'svc']);
+    await same(['port', 'svc']);
+    await same(['wait', 'done']);
+    await same(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'svc']);
+    const top = await both(['top', 'svc', '-o', 'pid,comm']);
+    assert.equal(top.b.stdout, top.k.stdout);
+  });
+
+  it('reports missing objects the same way', async () => {
+    const a = await both(['inspect', 'nosuchthing']);
+    assert.equal(a.b.code, 1);
+    assert.equal(a.b.stdout, a.k.stdout);
+    assert.equal(a.b.stderr, a.k.stderr);
+    const s = await both(['stop', 'nosuchthing']);
+    assert.equal(s.b.code, s.k.code);
+    assert.equal(s.b.stderr, s.k.stderr);
+    const r = await both(['rmi', 'nosuch:tag']);
+    assert.equal(r.b.stderr, r.k.stderr);
+  });
+});
