@@ -19,6 +19,8 @@ import type { AttachStream } from '../runtime/attach.js';
 import type { ExitInfo, OciSpec } from '../runtime/contract.js';
 import { LogRotator } from '../runtime/log-rotate.js';
 import type { ContainerRuntime } from '../runtime/supervisor.js';
+import { liveConmonPid } from '../runtime/recover.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import type { Snapshotter } from '../snapshot/contract.js';
 import { mountRootfs, prepareSpec, unmountRootfs } from './bundle.js';
 import type { ContainerRecord, ContainerState, CreateRequest } from './contract.js';
@@ -88,8 +90,38 @@ export class ContainerService {
   private readonly live = new Map<string, Live>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly ops = new KeyedMutex();
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly deps: ContainerServiceDeps) {}
+
+  /**
+   * Watch the monitors: a conmon that died without recording an exit (killed, OOM-killed on the
+   * host) would leave its container unsupervised and every wait on it hanging. Such a container
+   * is killed and its exit recorded as 255 in conmon's place, so the normal exit path runs.
+   */
+  startWatchdog(intervalMs = 5000): void {
+    this.watchdog = setInterval(() => void this.checkMonitors().catch((e: unknown) => log.warn('monitor check failed', { error: (e as Error).message })), intervalMs);
+    this.watchdog.unref();
+  }
+
+  stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+  }
+
+  private async checkMonitors(): Promise<void> {
+    for (const rec of this.deps.store.all()) {
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
+      const runtime = await this.runtimeFor(rec);
+      const paths = runtime.paths(rec.id);
+      if ((await liveConmonPid(paths.conmonPidFile, rec.id)) !== undefined) continue;
+      if (await runtime.exitOf(rec.id)) continue;
+      // Still nothing recorded after the check: conmon is gone for good.
+      if (!isActive(this.deps.store.get(rec.id)?.state ?? rec.state)) continue;
+      log.error('container monitor died without recording an exit; stopping the container', { id: rec.id });
+      await runtime.kill(rec.id, SIGKILL).catch(() => undefined);
+      await writeFileAtomic(paths.exitDirFile, '255', { noSync: true });
+    }
+  }
 
   get store(): ContainerStore {
     return this.deps.store;

@@ -128,6 +128,7 @@ export class Daemon {
       images.setUsage(containers.usage(), () => containers.containerChains());
       images.onEvent((e) => events.publish('image', e.action, e.id, { name: e.name }));
       await containers.restore();
+      containers.startWatchdog();
       const execs = new ExecManager(containers);
       const sizes = async (rec: ContainerRecord) => {
         const rw = (await storage.snapshots.usage(rec.id).catch(() => ({ size: 0 }))).size;

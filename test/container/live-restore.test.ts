@@ -28,10 +28,11 @@ async function until(what: string, check: () => Promise<boolean>, tries = 100, m
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/** Whether a process runs (a zombie waiting to be reaped by init does not count). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -145,6 +146,22 @@ describe('live restore', () => {
         assert.equal(await ok(d, ['ps', '-aq']), '');
       }
       assert.match(await ok(d, ['images', '--format', '{{.Repository}}']), /busybox/);
+    } finally {
+      await cleanup(d);
+    }
+  });
+
+  it('stops a container whose conmon died without recording an exit, and records 255', async () => {
+    const d = await freshDaemon();
+    try {
+      const id = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+      const pid = (await inspect(d, id)).State.Pid;
+      const conmonPid = Number(readFileSync(join(d.execRoot, 'containers', id, 'conmon.pid'), 'utf8'));
+      process.kill(conmonPid, 'SIGKILL');
+      await until('the watchdog to notice', async () => (await inspect(d, id)).State.Status === 'exited', 150, 100);
+      assert.equal((await inspect(d, id)).State.ExitCode, 255);
+      assert.equal(alive(pid), false);
+      assert.equal(await ok(d, ['rm', id]), `${id}\n`);
     } finally {
       await cleanup(d);
     }
