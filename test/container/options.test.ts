@@ -140,6 +140,18 @@ describe('docker run options', () => {
     await out(['rm', '-f', 'detachable']);
   });
 
+  it('docker attach to a running container, then detach with custom keys', async () => {
+    const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: '/tmp/berth-test-docker-config' };
+    await out(['run', '-dit', '--name', 'attachable', 'busybox', 'sh']);
+    // Typed input reaches the shell; ctrl-x then "q" detaches (--detach-keys), leaving it running.
+    const r = await runInPty(['docker', 'attach', '--detach-keys', 'ctrl-x,q', 'attachable'], env, 'echo attached-$((40+2)) > /tmp/proof\r\x18q');
+    assert.match(r.stdout, /read escape sequence/);
+    assert.equal(await out(['inspect', '-f', '{{.State.Status}}', 'attachable']), 'running\n');
+    for (let i = 0; i < 30 && (await docker(d, ['exec', 'attachable', 'cat', '/tmp/proof'])).code !== 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal(await out(['exec', 'attachable', 'cat', '/tmp/proof']), 'attached-42\n');
+    await out(['rm', '-f', 'attachable']);
+  });
+
   it('system prune removes stopped containers and dangling images', async () => {
     await out(['run', '--name', 'done', 'busybox', 'true']);
     const r = await out(['system', 'prune', '-f']);
