@@ -12,6 +12,13 @@ export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const MIN_MEMORY = 6 * 1024 * 1024;
 const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];
 
+let cpus: number | undefined;
+/** CPUs on the host, read once (os.cpus() parses /proc/cpuinfo on every call). */
+function cpuCount(): number {
+  cpus ??= os.cpus().length;
+  return cpus;
+}
+
 /** Treat `null` as "not set" for lists and maps, as the docker CLI sends both. */
 function list<T>(v: T[] | null | undefined): T[] {
   return v ?? [];
@@ -70,7 +77,7 @@ function checkResources(h: HostConfig): void {
   if (nano > 0 && ((h.CpuPeriod ?? 0) > 0 || (h.CpuQuota ?? 0) > 0)) {
     throw invalid('ERR_RESOURCES', `Conflicting options: Nano CPUs and CPU ${(h.CpuPeriod ?? 0) > 0 ? 'Period' : 'Quota'} cannot both be set`);
   }
-  const ncpu = os.cpus().length;
+  const ncpu = cpuCount();
   if (nano < 0 || nano > ncpu * 1e9) {
     throw invalid('ERR_RESOURCES', `Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
   }

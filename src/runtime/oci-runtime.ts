@@ -151,8 +151,18 @@ export class OciRuntime {
     return r;
   }
 
+  /**
+   * Whether the runtime may know the container: runc and crun keep each container's state in
+   * `<root>/<id>/`. Checking for it first spares a process start (a fork of the whole daemon)
+   * on the common paths (a fresh create, a removal after the exit was cleaned up).
+   */
+  private mayKnow(id: string): boolean {
+    return existsSync(path.join(this.root, id));
+  }
+
   /** The runtime's state, or undefined when it does not know the container. */
   async state(id: string): Promise<OciState | undefined> {
+    if (!this.mayKnow(id)) return undefined;
     const r = await this.call(['state', id]);
     if (r.code !== 0) {
       const e = this.failure('state', id, r);
@@ -174,6 +184,7 @@ export class OciRuntime {
 
   /** Remove the runtime's record (and cgroup) of a stopped container; `force` kills it first. Idempotent. */
   async delete(id: string, force = false): Promise<void> {
+    if (!this.mayKnow(id)) return;
     const r = await this.call(['delete', ...(force ? ['--force'] : []), id]);
     if (r.code !== 0) {
       const e = this.failure('delete', id, r);
