@@ -1,5 +1,6 @@
 /** Query-string conventions of the Engine API (moby's httputils). */
 import { invalid } from '../core/errors.js';
+import { nowNs, parseRfc3339Ns } from '../core/humanize.js';
 
 /** moby BoolValue: "", "0", "no", "false", "none" (any case, trimmed) are false; anything else is true. */
 export function boolParam(query: URLSearchParams, key: string, fallback = false): boolean {
@@ -49,4 +50,28 @@ export function checkFilterKeys(filters: Filters, allowed: readonly string[]): v
   for (const k of filters.keys()) {
     if (!allowed.includes(k)) throw invalid('ERR_BAD_FILTERS', `invalid filter '${k}'`);
   }
+}
+
+const DURATION_UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+
+/**
+ * A time as the Engine API takes it in `since`/`until` parameters and filters: unix seconds with
+ * an optional fraction, RFC 3339 (or another date Date.parse reads), or a Go duration before now
+ * (`10m`, `1h30m`). Returns ns since the epoch; `what` names the value in the error.
+ */
+export function parseTimeNs(text: string, what: string): bigint {
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const [s, frac = ''] = text.split('.');
+    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+  }
+  const exact = parseRfc3339Ns(text);
+  if (exact !== undefined) return exact;
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) {
+    let ago = 0n;
+    for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ago += BigInt(Math.round(Number(n) * Number(DURATION_UNIT_NS[unit])));
+    return nowNs() - ago;
+  }
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw invalid('ERR_BAD_TIME', `invalid ${what}: ${text}`);
+  return BigInt(ms) * 1_000_000n;
 }

@@ -12,7 +12,8 @@ import { mkdirInRoot } from '../runtime/rootfs-path.js';
 import { buildSpec } from '../runtime/spec.js';
 import type { Snapshotter } from '../snapshot/contract.js';
 import { mount, unmount } from '../snapshot/mount.js';
-import type { ContainerRecord } from './contract.js';
+import type { ResourceOptions } from '../runtime/spec-resources.js';
+import type { ContainerRecord, HostConfig } from './contract.js';
 import { etcFilePaths } from './etc-files.js';
 
 export function rootfsDir(containerDir: string): string {
@@ -58,6 +59,22 @@ export function parseBinds(binds: string[]): BindMount[] {
   });
 }
 
+/** The resource limits of a HostConfig as the runtime takes them (create, start and update share this). */
+export function resourceOptions(h: HostConfig): ResourceOptions {
+  const o: ResourceOptions = {};
+  if (h.Memory) o.memory = h.Memory;
+  if (h.MemorySwap) o.memorySwap = h.MemorySwap;
+  if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
+  if (h.NanoCpus) o.nanoCpus = h.NanoCpus;
+  if (h.CpuShares) o.cpuShares = h.CpuShares;
+  if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;
+  if (h.CpuQuota) o.cpuQuota = h.CpuQuota;
+  if (h.CpusetCpus) o.cpusetCpus = h.CpusetCpus;
+  if (h.CpusetMems) o.cpusetMems = h.CpusetMems;
+  if (h.PidsLimit) o.pidsLimit = h.PidsLimit;
+  return o;
+}
+
 /** The runtime's view of a container's options (Docker HostConfig/Config → SpecOptions). */
 export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: string): SpecOptions {
   const h = rec.hostConfig;
@@ -90,16 +107,7 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
   if (c.User) o.user = c.User;
   if (h.GroupAdd?.length) o.groupAdd = h.GroupAdd;
   if (h.ConsoleSize && h.ConsoleSize[0] > 0) o.consoleSize = h.ConsoleSize;
-  if (h.Memory) o.memory = h.Memory;
-  if (h.MemorySwap) o.memorySwap = h.MemorySwap;
-  if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
-  if (h.NanoCpus) o.nanoCpus = h.NanoCpus;
-  if (h.CpuShares) o.cpuShares = h.CpuShares;
-  if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;
-  if (h.CpuQuota) o.cpuQuota = h.CpuQuota;
-  if (h.CpusetCpus) o.cpusetCpus = h.CpusetCpus;
-  if (h.CpusetMems) o.cpusetMems = h.CpusetMems;
-  if (h.PidsLimit) o.pidsLimit = h.PidsLimit;
+  Object.assign(o, resourceOptions(h));
   if (h.Sysctls) o.sysctls = h.Sysctls;
   if (h.DeviceCgroupRules?.length) o.deviceCgroupRules = h.DeviceCgroupRules;
   if (h.Tmpfs) o.tmpfs = h.Tmpfs;

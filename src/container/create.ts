@@ -5,16 +5,17 @@
  */
 import * as os from 'node:os';
 import { invalid } from '../core/errors.js';
+import { buildResources } from '../runtime/spec-resources.js';
+import { resourceOptions } from './bundle.js';
 import type { ContainerConfig, ImageConfig } from '../image/oci.js';
 import type { CreateRequest, HostConfig, RestartPolicy } from './contract.js';
 
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
-const MIN_MEMORY = 6 * 1024 * 1024;
 const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];
 
 let cpus: number | undefined;
 /** CPUs on the host, read once (os.cpus() parses /proc/cpuinfo on every call). */
-function cpuCount(): number {
+export function cpuCount(): number {
   cpus ??= os.cpus().length;
   return cpus;
 }
@@ -64,24 +65,9 @@ function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boolean): 
   return policy;
 }
 
+/** Resource checks: the runtime's own (the same that start applies), so a bad value fails at create. */
 function checkResources(h: HostConfig): void {
-  const memory = h.Memory ?? 0;
-  const swap = h.MemorySwap ?? 0;
-  if (memory < 0 || (memory > 0 && memory < MIN_MEMORY)) throw invalid('ERR_RESOURCES', 'Minimum memory limit allowed is 6MB');
-  if (swap > 0 && memory === 0) throw invalid('ERR_RESOURCES', 'You should always set the Memory limit when using Memoryswap limit, see usage');
-  if (swap > 0 && swap < memory) throw invalid('ERR_RESOURCES', 'Minimum memoryswap limit should be larger than memory limit, see usage');
-  if ((h.MemoryReservation ?? 0) > 0 && memory > 0 && (h.MemoryReservation ?? 0) > memory) {
-    throw invalid('ERR_RESOURCES', 'Minimum memory limit can not be less than memory reservation limit, see usage');
-  }
-  const nano = h.NanoCpus ?? 0;
-  if (nano > 0 && ((h.CpuPeriod ?? 0) > 0 || (h.CpuQuota ?? 0) > 0)) {
-    throw invalid('ERR_RESOURCES', `Conflicting options: Nano CPUs and CPU ${(h.CpuPeriod ?? 0) > 0 ? 'Period' : 'Quota'} cannot both be set`);
-  }
-  const ncpu = cpuCount();
-  if (nano < 0 || nano > ncpu * 1e9) {
-    throw invalid('ERR_RESOURCES', `Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
-  }
-  if ((h.CpuShares ?? 0) < 0) throw invalid('ERR_RESOURCES', 'shares: invalid argument');
+  buildResources(resourceOptions(h), cpuCount());
   if ((h.ShmSize ?? 0) < 0) throw invalid('ERR_RESOURCES', 'SHM size can not be less than 0');
   const oom = h.OomScoreAdj ?? 0;
   if (oom < -1000 || oom > 1000) throw invalid('ERR_RESOURCES', `Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);

@@ -9,7 +9,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Digest } from '../core/digest.js';
 import { BerthError, conflict, invalid, isKind, notFound } from '../core/errors.js';
-import { ZERO_TIME } from '../core/humanize.js';
+import { nowRfc3339Nano, parseRamSize, rfc3339FromNs, ZERO_TIME } from '../core/humanize.js';
 import { logger } from '../core/log.js';
 import { KeyedMutex } from '../core/mutex.js';
 import type { EventBus } from '../daemon/events.js';
@@ -70,16 +70,6 @@ export interface ContainerServiceDeps {
   runtime(name: string): Promise<ContainerRuntime>;
   runtimes: Record<string, string>;
   defaultRuntime: string;
-}
-
-function nowNano(): string {
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  return `${new Date().toISOString().slice(0, 23)}${String(ns).padStart(6, '0')}Z`;
-}
-
-function timeFromNs(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  return `${new Date(ms).toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
 }
 
 export function isActive(s: ContainerState): boolean {
@@ -204,7 +194,7 @@ export class ContainerService {
       const rec: ContainerRecord = {
         id,
         name: fullName,
-        created: nowNano(),
+        created: nowRfc3339Nano(),
         path: plan.path,
         args: plan.args,
         config: { ...plan.config, Image: request.Image },
@@ -279,7 +269,7 @@ export class ContainerService {
         exitCode: 0,
         error: '',
         oomKilled: false,
-        startedAt: nowNano(),
+        startedAt: nowRfc3339Nano(),
         finishedAt: rec.state.finishedAt,
         manuallyStopped: false,
       };
@@ -342,7 +332,7 @@ export class ContainerService {
       pid: 0,
       exitCode: info.exitCode,
       oomKilled: info.oomKilled,
-      finishedAt: timeFromNs(info.finishedAtNs),
+      finishedAt: rfc3339FromNs(info.finishedAtNs),
     };
     delete rec.state.conmonPid;
     await Promise.all([this.save(rec), cleanup]);
@@ -488,7 +478,7 @@ export class ContainerService {
       const exit = await runtime.exitOf(rec.id);
       if (exit) {
         rec.state.exitCode = exit.exitCode;
-        rec.state.finishedAt = timeFromNs(exit.finishedAtNs);
+        rec.state.finishedAt = rfc3339FromNs(exit.finishedAtNs);
       }
       this.event(rec, 'kill', { signal: String(SIGKILL) });
       this.event(rec, 'die', { exitCode: String(rec.state.exitCode) });
@@ -558,20 +548,29 @@ export class ContainerService {
 
   /**
    * A stream of the container's stdio: at once when it runs, at its next start when it is
-   * created or restarting (`undefined` if that start fails). Throws for stopped containers.
+   * created or restarting (`undefined` if that start fails, or once `signal` aborts: a client
+   * that leaves before the start leaves no connection to conmon behind). Throws for stopped
+   * containers.
    */
-  async attachStream(rec: ContainerRecord): Promise<AttachStream | undefined> {
+  async attachStream(rec: ContainerRecord, signal?: AbortSignal): Promise<AttachStream | undefined> {
     if (rec.state.status === 'running' || rec.state.status === 'paused') return (await this.runtimeFor(rec)).attach(rec.id);
     if (rec.state.status === 'created' || rec.state.status === 'restarting') {
-      return new Promise((resolve) => this.liveOf(rec.id).pendingAttach.push(resolve));
+      return new Promise((resolve) => {
+        const live = this.liveOf(rec.id);
+        const deliver = (stream: AttachStream | undefined) => {
+          if (signal?.aborted) {
+            stream?.detach();
+            resolve(undefined);
+          } else resolve(stream);
+        };
+        live.pendingAttach.push(deliver);
+        signal?.addEventListener('abort', () => {
+          live.pendingAttach = live.pendingAttach.filter((x) => x !== deliver);
+          resolve(undefined);
+        });
+      });
     }
     throw conflict('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
-  }
-
-  /** Drop a pending attach (the client left before the container started). */
-  cancelPendingAttach(id: string, cb: (s: AttachStream | undefined) => void): void {
-    const live = this.live.get(id);
-    if (live) live.pendingAttach = live.pendingAttach.filter((x) => x !== cb);
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
@@ -650,7 +649,7 @@ export class ContainerService {
     const runtime = await this.runtimeFor(rec);
     await runtime.remove(rec.id).catch(() => undefined);
     unmountRootfs(this.dir(rec.id));
-    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled, finishedAt: timeFromNs(info.finishedAtNs) };
+    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled, finishedAt: rfc3339FromNs(info.finishedAtNs) };
     delete rec.state.conmonPid;
     await this.save(rec);
     this.event(rec, 'die', { exitCode: String(info.exitCode) });
@@ -675,7 +674,7 @@ export class ContainerService {
 /** `--log-opt max-size=10m` → bytes (undefined when absent). */
 function sizeOpt(v: string | undefined): number | undefined {
   if (!v) return undefined;
-  const m = /^(\d+)([kmg]?)$/i.exec(v.trim());
-  if (!m) throw invalid('ERR_LOG_OPT', `invalid max-size: ${v}`);
-  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()];
+  const bytes = parseRamSize(v);
+  if (bytes === undefined) throw invalid('ERR_LOG_OPT', `invalid max-size: ${v}`);
+  return bytes;
 }

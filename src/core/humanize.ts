@@ -80,11 +80,28 @@ export function parseRamSize(text: string): number | undefined {
   return Math.trunc(Number(m[1]) * mult[m[2].toLowerCase()]);
 }
 
-/** RFC 3339 with 9 fractional digits, as Docker writes timestamps ("2026-11-26T20:03:42.829540378Z"). */
-export function rfc3339Nano(ms: number, nanosWithinMs = 0): string {
-  const iso = new Date(ms).toISOString(); // 2026-11-26T20:03:42.829Z
-  const frac = String(ms % 1000).padStart(3, '0') + String(nanosWithinMs).padStart(6, '0');
-  return `${iso.slice(0, 19)}.${frac}Z`;
+/** Now, in ns since the epoch (ms from the clock, the sub-ms digits from the monotonic timer). */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+}
+
+/** RFC 3339 in UTC with exactly 9 fractional digits, as Docker writes times ("2026-11-26T20:03:42.829540378Z"). */
+export function rfc3339FromNs(ns: bigint): string {
+  const base = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
+  return `${base}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+}
+
+export function nowRfc3339Nano(): string {
+  return rfc3339FromNs(nowNs());
+}
+
+/** ns since the epoch of an RFC 3339 time (`...Z` or `...+01:00`, 0 to 9 fraction digits). */
+export function parseRfc3339Ns(ts: string): bigint | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(ts);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(ms)) return undefined;
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

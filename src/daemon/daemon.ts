@@ -12,7 +12,7 @@ import { absentRoutes } from '../api/routes/absent.js';
 import { imageRoutes } from '../api/routes/images.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { LocalContentStore } from '../content/local.js';
-import { BerthError, invalid } from '../core/errors.js';
+import { invalid } from '../core/errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import { logger } from '../core/log.js';
 import { ImageService } from '../image/service.js';
@@ -199,8 +199,4 @@ export class Daemon {
     this.lock.release();
     log.info('berthd stopped');
   }
-}
-
-export function isStartupConflict(e: unknown): boolean {
-  return e instanceof BerthError && e.code === 'ERR_DAEMON_RUNNING';
 }

@@ -3,6 +3,7 @@
  * here; subscribers get live events, and a bounded history serves `since`/`until` replays.
  */
 import type { EngineEvent } from '../container/contract.js';
+import { nowNs } from '../core/humanize.js';
 
 const HISTORY = 1024;
 
@@ -13,14 +14,14 @@ export class EventBus {
   private readonly listeners = new Set<EventListener>();
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const ns = nowNs();
     const e: EngineEvent = {
       Type: type,
       Action: action,
       Actor: { ID: id, Attributes: attributes },
       scope: 'local',
-      time: Number(nowNs / 1_000_000_000n),
-      timeNano: nowNs,
+      time: Number(ns / 1_000_000_000n),
+      timeNano: ns,
     };
     if (type === 'container') {
       e.status = action;

@@ -8,6 +8,8 @@ import { coalesce, tap } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
+import { nowRfc3339Nano } from '../core/humanize.js';
+import { labelMatches } from '../core/labels.js';
 import { logger } from '../core/log.js';
 import { applyChanges } from './changes.js';
 import type { DeleteRecord, ImageDetails, ImageRecord, ImageUsage, ImportOptions, LayerStore, PruneResult } from './contract.js';
@@ -31,13 +33,6 @@ export interface ImageServiceDeps {
   /** ChainIDs that containers' writable snapshots stand on (kept by GC even without an image). */
   containerChains?: () => Digest[];
   onEvent?: (e: ImageEvent) => void;
-}
-
-/** Monotonic RFC 3339 timestamp with nanosecond digits, as Docker writes image times. */
-export function nowRfc3339Nano(): string {
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  const iso = new Date().toISOString();
-  return `${iso.slice(0, 23)}${String(ns).padStart(6, '0')}Z`;
 }
 
 export class ImageService {
@@ -175,8 +170,8 @@ export class ImageService {
         const cfg = await this.config(rec.id);
         if (opts.until !== undefined && cfg.created && Date.parse(cfg.created) / 1000 >= opts.until) continue;
         const labels = cfg.config?.Labels ?? {};
-        if (opts.labels && !opts.labels.every((l) => matchLabel(labels, l))) continue;
-        if (opts.notLabels && opts.notLabels.some((l) => matchLabel(labels, l))) continue;
+        if (opts.labels && !opts.labels.every((l) => labelMatches(labels, l))) continue;
+        if (opts.notLabels && opts.notLabels.some((l) => labelMatches(labels, l))) continue;
         out.push(rec);
       }
       return out;
@@ -342,12 +337,6 @@ export class ImageService {
     if (!rec) throw notFound('ERR_IMAGE_NOT_FOUND', `No such image: ${id}`);
     return rec;
   }
-}
-
-function matchLabel(labels: Record<string, string>, filter: string): boolean {
-  const i = filter.indexOf('=');
-  if (i < 0) return filter in labels;
-  return labels[filter.slice(0, i)] === filter.slice(i + 1);
 }
 
 /** GOARCH name of this machine (amd64, arm64, ...), as image configs record it. */

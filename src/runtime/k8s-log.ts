@@ -5,6 +5,7 @@
  * Docker's log entries: one per source line, with its newline.
  */
 import type { LogEntry, StreamName } from './contract.js';
+import { parseRfc3339Ns, rfc3339FromNs } from '../core/humanize.js';
 
 export interface K8sRecord {
   timeNs: bigint;
@@ -16,21 +17,10 @@ export interface K8sRecord {
 const SPACE = 0x20;
 
 /** ns since the epoch of `2026-11-26T20:03:54.193133139+00:00` (or `...Z`). */
-export function parseTimestampNs(ts: string): bigint | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(ts);
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}${m[3] === 'Z' ? 'Z' : m[3]}`);
-  if (Number.isNaN(ms)) return undefined;
-  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-}
+export const parseTimestampNs = parseRfc3339Ns;
 
 /** Docker's timestamp format for `logs -t` and the API: RFC3339 with exactly 9 fraction digits, UTC. */
-export function formatTimestampNs(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${base}.${frac}Z`;
-}
+export const formatTimestampNs = rfc3339FromNs;
 
 /** Parse one record line (without its newline); undefined for a malformed line. */
 export function parseK8sLine(line: Buffer): K8sRecord | undefined {

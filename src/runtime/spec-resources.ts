@@ -20,7 +20,10 @@ export function defaultMemorySwap(memory: number | undefined, memorySwap: number
   return memorySwap;
 }
 
-export function buildResources(o: SpecOptions, cpuCount: number): Omit<OciResources, 'devices'> {
+/** The options buildResources reads (what `docker update` can change as well). */
+export type ResourceOptions = Pick<SpecOptions, 'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpuPeriod' | 'cpuQuota' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit'>;
+
+export function buildResources(o: ResourceOptions, cpuCount: number): Omit<OciResources, 'devices'> {
   const r: Omit<OciResources, 'devices'> = {};
   const memory = o.memory ?? 0;
   const swap = o.memorySwap ?? 0;

@@ -5,15 +5,19 @@
  */
 import type { ContainerRecord, HostConfig, RestartPolicy } from '../../container/contract.js';
 import type { ExecManager } from '../../container/exec.js';
+import { resourceOptions } from '../../container/bundle.js';
+import { cpuCount } from '../../container/create.js';
+import { buildResources } from '../../runtime/spec-resources.js';
 import { commitContainer, containerChanges, exportContainer, type FilesystemDeps } from '../../container/filesystem.js';
 import { isActive } from '../../container/service.js';
 import { sample, statsJson, type StatsSample } from '../../container/stats.js';
 import { top } from '../../container/top.js';
 import { conflict, invalid } from '../../core/errors.js';
+import { labelMatches } from '../../core/labels.js';
 import { eventJson, type EventBus } from '../../daemon/events.js';
 import type { ContainerConfig } from '../../image/oci.js';
 import type { ApiRequest, ApiResponse, Route } from '../contract.js';
-import { boolParam, checkFilterKeys, filtersParam } from '../query.js';
+import { boolParam, checkFilterKeys, filtersParam, parseTimeNs } from '../query.js';
 import { containerSummary } from '../views/container.js';
 import { imageSummary } from '../views/image.js';
 
@@ -25,10 +29,6 @@ export interface ContainerOpsDeps extends FilesystemDeps {
 
 const KIND: Record<string, number> = { C: 0, A: 1, D: 2 };
 
-function cgroupsPathOf(rec: ContainerRecord): string {
-  return `/berth/${rec.id}`;
-}
-
 async function stats(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
   const rec = deps.containers.resolve(req.params.id);
   const stream = boolParam(req.query, 'stream', true);
@@ -36,7 +36,8 @@ async function stats(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse):
   const out = res.stream('application/json');
   let closed = false;
   req.onClose(() => (closed = true));
-  const take = () => (isActive(rec.state) ? sample(cgroupsPathOf(rec)) : Promise.resolve(undefined));
+  const cgroupsPath = isActive(rec.state) ? (await deps.containers.runningSpec(rec)).linux?.cgroupsPath : undefined;
+  const take = () => (isActive(rec.state) ? sample(cgroupsPath) : Promise.resolve(undefined));
   const write = (cur: StatsSample | undefined, prev: StatsSample | undefined) => out.write(JSON.stringify(statsJson(rec.id, rec.name, cur, prev)) + '\n');
   if (!stream) {
     let prev: StatsSample | undefined;
@@ -70,41 +71,20 @@ async function update(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse)
     h.RestartPolicy = { Name: body.RestartPolicy.Name, MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 };
   }
   const fields = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
-  const changed: Record<string, unknown> = {};
+  const changed: Partial<HostConfig> = {};
   for (const f of fields) {
     const v = body[f];
-    if (v !== undefined && v !== null && v !== 0 && v !== '') changed[f] = v;
+    if (v !== undefined && v !== null && v !== 0 && v !== '') Object.assign(changed, { [f]: v });
   }
-  if ((changed.Memory as number | undefined) !== undefined && (changed.Memory as number) < 6 * 1024 * 1024) {
-    throw invalid('ERR_RESOURCES', 'Minimum memory limit allowed is 6MB');
-  }
+  // The limits after the update, checked and converted by the runtime's own resource builder.
+  // A new memory limit without a new swap limit gets twice the memory as swap, as in Docker.
+  const next: HostConfig = { ...h, ...changed };
+  if (changed.Memory && !changed.MemorySwap && h.MemorySwap !== -1) next.MemorySwap = changed.Memory * 2;
+  const resources = buildResources(resourceOptions(next), cpuCount());
   if (Object.keys(changed).length > 0 && (rec.state.status === 'running' || rec.state.status === 'paused')) {
     const runtime = await deps.containers.runtimeFor(rec);
-    const memory = (changed.Memory as number | undefined) ?? h.Memory;
     try {
-      await runtime.update(rec.id, {
-        ...(changed.Memory || changed.MemorySwap || changed.MemoryReservation
-          ? {
-              memory: {
-                ...(memory ? { limit: memory } : {}),
-                ...(changed.MemorySwap ? { swap: changed.MemorySwap as number } : changed.Memory && h.MemorySwap !== -1 ? { swap: (changed.Memory as number) * 2 } : {}),
-                ...(changed.MemoryReservation ? { reservation: changed.MemoryReservation as number } : {}),
-              },
-            }
-          : {}),
-        ...(changed.NanoCpus || changed.CpuShares || changed.CpuPeriod || changed.CpuQuota || changed.CpusetCpus
-          ? {
-              cpu: {
-                ...(changed.CpuShares ? { shares: changed.CpuShares as number } : {}),
-                ...(changed.NanoCpus ? { quota: Math.round(((changed.NanoCpus as number) * 100000) / 1e9), period: 100000 } : {}),
-                ...(changed.CpuQuota ? { quota: changed.CpuQuota as number } : {}),
-                ...(changed.CpuPeriod ? { period: changed.CpuPeriod as number } : {}),
-                ...(changed.CpusetCpus ? { cpus: changed.CpusetCpus as string } : {}),
-              },
-            }
-          : {}),
-        ...(changed.PidsLimit ? { pids: { limit: changed.PidsLimit as number } } : {}),
-      });
+      await runtime.update(rec.id, resources);
     } catch (e) {
       // The container may have exited meanwhile; the saved limits apply at its next start.
       const state = await runtime.state(rec.id).catch(() => undefined);
@@ -121,19 +101,14 @@ async function prune(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse):
   const filters = filtersParam(req.query);
   checkFilterKeys(filters, ['until', 'label', 'label!']);
   const untilText = filters.get('until')?.[0];
-  const until = untilText ? (/^\d+(\.\d+)?$/.test(untilText) ? Number(untilText) * 1000 : Date.parse(untilText)) : undefined;
-  const match = (labels: Record<string, string>, l: string) => {
-    const i = l.indexOf('=');
-    return i < 0 ? l in labels : labels[l.slice(0, i)] === l.slice(i + 1);
-  };
+  const until = untilText ? Number(parseTimeNs(untilText, `filter 'until=${untilText}'`) / 1_000_000n) : undefined;
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const rec of deps.containers.store.all()) {
     if (isActive(rec.state)) continue;
     if (until !== undefined && Date.parse(rec.created) >= until) continue;
-    const labels = rec.config.Labels ?? {};
-    if (!(filters.get('label') ?? []).every((l) => match(labels, l))) continue;
-    if ((filters.get('label!') ?? []).some((l) => match(labels, l))) continue;
+    if (!(filters.get('label') ?? []).every((l) => labelMatches(rec.config.Labels, l))) continue;
+    if ((filters.get('label!') ?? []).some((l) => labelMatches(rec.config.Labels, l))) continue;
     const size = (await deps.sizes(rec)).rw;
     await deps.containers.remove(rec.id, { force: false });
     deps.execs.forgetContainer(rec.id);
@@ -163,20 +138,11 @@ async function commit(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse)
   res.json({ Id: id }, 201);
 }
 
-function nsParam(text: string | null): bigint | undefined {
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const [s, frac = ''] = text.split('.');
-    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
-  }
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw invalid('ERR_BAD_TIME', `invalid time: ${text}`);
-  return BigInt(t) * 1_000_000n;
-}
-
 async function events(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
-  const since = nsParam(req.query.get('since'));
-  const until = nsParam(req.query.get('until'));
+  const sinceText = req.query.get('since');
+  const untilText = req.query.get('until');
+  const since = sinceText ? parseTimeNs(sinceText, 'since') : undefined;
+  const until = untilText ? parseTimeNs(untilText, 'until') : undefined;
   const filters = filtersParam(req.query);
   checkFilterKeys(filters, ['container', 'event', 'image', 'label', 'type', 'daemon', 'network', 'volume', 'plugin', 'node', 'service', 'secret', 'config', 'scope']);
   const matches = (e: ReturnType<EventBus['past']>[number]) => {
@@ -186,10 +152,7 @@ async function events(deps: ContainerOpsDeps, req: ApiRequest, res: ApiResponse)
     const name = e.Actor.Attributes.name ?? '';
     if (f('container') && (e.Type !== 'container' || !f('container')!.some((c) => e.Actor.ID.startsWith(c) || name === c))) return false;
     if (f('image') && !f('image')!.some((i) => e.Actor.Attributes.image === i || e.Actor.ID === i || (e.Type === 'image' && name === i))) return false;
-    for (const l of f('label') ?? []) {
-      const i = l.indexOf('=');
-      if (i < 0 ? !(l in e.Actor.Attributes) : e.Actor.Attributes[l.slice(0, i)] !== l.slice(i + 1)) return false;
-    }
+    if (!(f('label') ?? []).every((l) => labelMatches(e.Actor.Attributes, l))) return false;
     return true;
   };
   const out = res.stream('application/json');

@@ -7,10 +7,11 @@ import { writeOutput } from '../../container/stdio.js';
 import { invalid, notFound, toBerthError } from '../../core/errors.js';
 import type { ImageService } from '../../image/service.js';
 import type { Digest } from '../../core/digest.js';
-import { parseTimestampNs } from '../../runtime/k8s-log.js';
+import { labelMatches } from '../../core/labels.js';
+import { formatTimestampNs } from '../../runtime/k8s-log.js';
 import { readLogs } from '../../runtime/log-reader.js';
 import type { ApiRequest, ApiResponse, Route } from '../contract.js';
-import { boolParam, checkFilterKeys, filtersParam, intParam } from '../query.js';
+import { boolParam, checkFilterKeys, filtersParam, intParam, parseTimeNs } from '../query.js';
 import { containerInspect, containerSummary } from '../views/container.js';
 
 export interface ContainerRoutesDeps {
@@ -21,17 +22,10 @@ export interface ContainerRoutesDeps {
   sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }>;
 }
 
-/** `since`/`until` as Docker accepts them: unix seconds (with fraction) or RFC 3339. */
+/** `since`/`until` of the logs endpoint; absent, empty or 0 mean no bound. */
 function timeParam(q: URLSearchParams, key: string): bigint | undefined {
   const v = q.get(key);
-  if (v === null || v === '' || v === '0') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) {
-    const [s, frac = ''] = v.split('.');
-    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
-  }
-  const ns = parseTimestampNs(v);
-  if (ns === undefined) throw invalid('ERR_BAD_TIME', `invalid value for ${key}: ${v}`);
-  return ns;
+  return v === null || v === '' || v === '0' ? undefined : parseTimeNs(v, `value for ${key}`);
 }
 
 async function list(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
@@ -55,13 +49,7 @@ async function list(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   if (names) recs = recs.filter((r) => names.some((n) => new RegExp(n).test(r.name) || new RegExp(n).test(r.name.slice(1))));
   const ids = f('id');
   if (ids) recs = recs.filter((r) => ids.some((i) => r.id.startsWith(i)));
-  for (const label of f('label') ?? []) {
-    const i = label.indexOf('=');
-    recs = recs.filter((r) => {
-      const l = r.config.Labels ?? {};
-      return i < 0 ? label in l : l[label.slice(0, i)] === label.slice(i + 1);
-    });
-  }
+  for (const label of f('label') ?? []) recs = recs.filter((r) => labelMatches(r.config.Labels, label));
   const exited = f('exited');
   if (exited) recs = recs.filter((r) => r.state.status === 'exited' && exited.includes(String(r.state.exitCode)));
   const ancestors = f('ancestor');
@@ -129,7 +117,9 @@ async function attach(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiRespon
     throw invalid('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
   }
   // Register before answering, so a start that follows the 101 cannot be missed.
-  const attached = stream ? deps.containers.attachStream(rec) : undefined;
+  const gone = new AbortController();
+  req.onClose(() => gone.abort());
+  const attached = stream ? deps.containers.attachStream(rec, gone.signal) : undefined;
   attached?.catch(() => undefined);
   const client = res.hijack();
   if (logs) {
@@ -165,7 +155,6 @@ async function logs(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   const ac = new AbortController();
   const out = res.stream(undefined);
   req.onClose(() => ac.abort());
-  const { formatTimestampNs } = await import('../../runtime/k8s-log.js');
   try {
     for await (const e of readLogs(rec.logPath, {
       ...(tail !== undefined ? { tail } : {}),

@@ -1,12 +1,13 @@
 /** Image endpoints of the Engine API v1.41. */
 import { invalid, notImplemented } from '../../core/errors.js';
+import { labelMatches } from '../../core/labels.js';
 import type { ImageDetails } from '../../image/contract.js';
 import { applyChanges } from '../../image/changes.js';
 import { familiarReference, parseReference, type Reference } from '../../image/reference.js';
 import type { ImageService } from '../../image/service.js';
 import type { ApiRequest, ApiResponse, Route } from '../contract.js';
 import { MessageStream } from '../progress.js';
-import { boolParam, checkFilterKeys, filtersParam, type Filters } from '../query.js';
+import { boolParam, checkFilterKeys, filtersParam, parseTimeNs, type Filters } from '../query.js';
 import { imageHistory, imageInspect, imageSummary } from '../views/image.js';
 
 export interface ImageRoutesDeps {
@@ -41,13 +42,7 @@ async function listImages(deps: ImageRoutesDeps, req: ApiRequest, res: ApiRespon
     const want = dangling.some((v) => v === 'true' || v === '1');
     list = list.filter((d) => (d.tags.length === 0 && d.digests.length === 0) === want);
   }
-  for (const label of filters.get('label') ?? []) {
-    const i = label.indexOf('=');
-    list = list.filter((d) => {
-      const labels = d.config.config?.Labels ?? {};
-      return i < 0 ? label in labels : labels[label.slice(0, i)] === label.slice(i + 1);
-    });
-  }
+  for (const label of filters.get('label') ?? []) list = list.filter((d) => labelMatches(d.config.config?.Labels, label));
   for (const [key, cmp] of [['before', -1], ['since', 1]] as const) {
     for (const name of filters.get(key) ?? []) {
       const pivot = await deps.images.inspect(name);
@@ -134,11 +129,7 @@ export function imageRoutes(deps: ImageRoutesDeps): Route[] {
         const dangling = filters.get('dangling');
         const all = dangling !== undefined && dangling.some((v) => v === 'false' || v === '0');
         const untilText = filters.get('until')?.[0];
-        let until: number | undefined;
-        if (untilText) {
-          until = /^\d+(\.\d+)?$/.test(untilText) ? Number(untilText) : Date.parse(untilText) / 1000;
-          if (Number.isNaN(until)) throw invalid('ERR_BAD_FILTERS', `invalid filter 'until=${untilText}'`);
-        }
+        const until = untilText ? Number(parseTimeNs(untilText, `filter 'until=${untilText}'`) / 1_000_000n) / 1000 : undefined;
         res.json(await images.prune({ all, until, labels: filters.get('label'), notLabels: filters.get('label!') }));
       },
     },
