@@ -249,10 +249,9 @@ export class ContainerService {
         logPath: rec.hostConfig.LogConfig?.Type === 'none' ? '/dev/null' : rec.logPath,
         stdin: rec.config.OpenStdin === true,
         stdinOnce: rec.config.StdinOnce === true,
-        // A hard cap in conmon keeps the live log bounded even when a burst outruns the rotator
-        // below. With max-file 1 that is Docker's behaviour (the file starts over); with more
-        // files the cap is twice max-size, so the rotator normally moves the file first.
-        ...(maxSize ? { logSizeMax: maxFiles > 1 ? maxSize * 2 : maxSize } : {}),
+        // No --log-size-max for conmon: when it fires, it drops the file holding the newest
+        // output. Rotation (below) bounds the log instead; a burst faster than the rotator can
+        // overshoot max-size until the next rotation, but never loses what was written last.
       });
       live.spec = spec;
       live.runtimeClean = false;
