@@ -59,6 +59,8 @@ interface Live {
   spec?: OciSpec;
   /** The runtime no longer knows the container (its run was cleaned up): removal skips that step. */
   runtimeClean?: boolean;
+  /** The runtime's cleanup of the last run, while it is in flight (see cleanRuntime). */
+  runtimeCleanup?: Promise<void>;
 }
 
 export interface ContainerServiceDeps {
@@ -81,6 +83,8 @@ export class ContainerService {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly ops = new KeyedMutex();
   private watchdog?: NodeJS.Timeout;
+  /** Runtime cleanups still running in the background (awaited by drain()). */
+  private readonly cleanups = new Set<Promise<void>>();
 
   constructor(private readonly deps: ContainerServiceDeps) {}
 
@@ -236,6 +240,8 @@ export class ContainerService {
     }
     const dir = this.dir(rec.id);
     const runtime = await this.runtimeFor(rec);
+    // The previous run's runtime record must be gone before a new one is made under the same ID.
+    await live.runtimeCleanup;
     let attached: AttachStream[] = [];
     try {
       const rootfs = await mountRootfs(this.deps.snapshots, rec.id, dir);
@@ -309,6 +315,33 @@ export class ContainerService {
     );
   }
 
+  /**
+   * Forget a finished run at the runtime level (`runc delete`, the bundle and exit file) in the
+   * background: it is a process spawn that nobody needs to wait for, except a new run of the same
+   * container (startLocked awaits it) and a stopping daemon (drain). A daemon killed before it
+   * ends leaves a bundle without a record, which sweepOrphans removes at the next start.
+   */
+  private cleanRuntime(id: string, live: Live, runtime: ContainerRuntime): void {
+    if (live.runtimeCleanup) return;
+    const done = runtime.remove(id).then(
+      () => {
+        live.runtimeClean = true;
+      },
+      (e: unknown) => log.warn('runtime cleanup failed', { id, error: (e as Error).message }),
+    );
+    live.runtimeCleanup = done;
+    this.cleanups.add(done);
+    void done.finally(() => {
+      this.cleanups.delete(done);
+      if (live.runtimeCleanup === done) live.runtimeCleanup = undefined;
+    });
+  }
+
+  /** Wait for the background runtime cleanups (daemon shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.cleanups]);
+  }
+
   /** A run ended: record it, clean the runtime state, then restart or auto-remove per policy. */
   private async onExit(id: string, info: ExitInfo): Promise<void> {
     const rec = this.deps.store.get(id);
@@ -318,11 +351,7 @@ export class ContainerService {
     live.rotator = undefined;
     live.spec = undefined;
     const runtime = await this.runtimeFor(rec);
-    // The runtime's cleanup (a runc process) runs while the record is updated.
-    const cleanup = runtime.remove(id).then(
-      () => (live.runtimeClean = true),
-      (e: unknown) => log.warn('runtime cleanup failed', { id, error: (e as Error).message }),
-    );
+    this.cleanRuntime(id, live, runtime);
     unmountRootfs(this.dir(id));
     const restart = shouldRestart(rec, info.exitCode);
     rec.state = {
@@ -334,7 +363,7 @@ export class ContainerService {
       finishedAt: rfc3339FromNs(info.finishedAtNs),
     };
     delete rec.state.conmonPid;
-    await Promise.all([this.save(rec), cleanup]);
+    await this.save(rec);
     if (info.oomKilled) this.event(rec, 'oom');
     this.event(rec, 'die', { exitCode: String(info.exitCode) });
     this.fire(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], { StatusCode: info.exitCode, Error: null });
@@ -485,7 +514,7 @@ export class ContainerService {
     }
     rec.state.status = 'removing';
     live.rotator?.stop();
-    if (!live.runtimeClean) await runtime.remove(rec.id).catch(() => undefined);
+    if (!live.runtimeClean) this.cleanRuntime(rec.id, live, runtime);
     unmountRootfs(this.dir(rec.id));
     await this.deps.snapshots.remove(rec.id).catch((e: unknown) => {
       if (!isKind(e, 'not-found')) throw e;
@@ -601,6 +630,7 @@ export class ContainerService {
    * that happened while berthd was down, then apply restart policies.
    */
   async restore(): Promise<void> {
+    await this.sweepOrphans();
     for (const rec of this.deps.store.all()) {
       try {
         await this.ops.run(rec.id, () => this.restoreOne(rec));
@@ -612,6 +642,22 @@ export class ContainerService {
       if (!isActive(rec.state) && restartOnDaemonStart(rec)) {
         this.ops.run(rec.id, () => this.startLocked(rec, true)).catch((e: unknown) => log.warn('restart on daemon start failed', { id: rec.id, error: (e as Error).message }));
       }
+    }
+  }
+
+  /**
+   * Runtime leftovers of containers that no longer have a record: a daemon stopped or killed
+   * while a background cleanup (cleanRuntime) was running. Every runtime shares the exec-root,
+   * and one that never knew the ID skips it without a spawn.
+   */
+  private async sweepOrphans(): Promise<void> {
+    const fallback = await this.deps.runtime(this.deps.defaultRuntime);
+    const orphans = (await fallback.bundles()).filter((id) => !id.startsWith('.') && !this.deps.store.get(id));
+    if (orphans.length === 0) return;
+    const runtimes = await Promise.all(Object.keys(this.deps.runtimes).map((name) => this.deps.runtime(name).catch(() => undefined)));
+    for (const id of orphans) {
+      for (const rt of runtimes) await rt?.remove(id).catch((e: unknown) => log.warn('could not remove a leftover container', { id, error: (e as Error).message }));
+      log.info('removed the runtime leftovers of a removed container', { id });
     }
   }
 

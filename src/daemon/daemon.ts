@@ -84,6 +84,7 @@ export class Daemon {
     private readonly api: ApiServer,
     private readonly lock: DaemonLock,
     private readonly runtimes: Map<string, Promise<ContainerRuntime>>,
+    private readonly containers: ContainerService,
   ) {}
 
   static async start(config: DaemonConfig): Promise<Daemon> {
@@ -180,7 +181,7 @@ export class Daemon {
       await api.listen(await listenersFor(config));
       if (config.pidfile) await writeFileAtomic(config.pidfile, `${process.pid}\n`);
       log.info('berthd started', { dataRoot: config.dataRoot, hosts: config.hosts, pid: process.pid });
-      return new Daemon(config, images, api, lock, runtimes);
+      return new Daemon(config, images, api, lock, runtimes, containers);
     } catch (e) {
       lock.release();
       throw e;
@@ -190,6 +191,7 @@ export class Daemon {
   /** Graceful stop: stop serving; containers keep running (they are conmon's, not ours). */
   async stop(): Promise<void> {
     await this.api.close();
+    await this.containers.drain();
     for (const rt of this.runtimes.values()) (await rt.catch(() => undefined))?.close();
     for (const h of this.config.hosts) {
       const spec = parseHost(h);

@@ -151,6 +151,30 @@ describe('live restore', () => {
     }
   });
 
+  it('removes the runtime leftovers of a container whose record is gone (killed during a background cleanup)', async () => {
+    let d = await freshDaemon();
+    try {
+      const kept = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+      const orphan = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+      const keptPid = (await inspect(d, kept)).State.Pid;
+      const orphanPid = (await inspect(d, orphan)).State.Pid;
+      await d.kill();
+      // What a kill between the record's removal and the runtime's cleanup leaves: a runtime
+      // record and a bundle, no container record.
+      await run('umount', ['-l', join(d.dataRoot, 'containers', orphan, 'rootfs')]);
+      await run('rm', ['-rf', join(d.dataRoot, 'containers', orphan)]);
+      d = await startDaemon(undefined, { dir: d.dir, keepDir: true });
+      const runcIds = (await run('runc', ['--root', join(d.execRoot, 'runtime', 'runc'), 'list', '-q'])).stdout.split('\n').filter(Boolean);
+      assert.deepEqual(runcIds, [kept]);
+      assert.deepEqual(readdirSync(join(d.execRoot, 'containers')), [kept]);
+      await until('the orphan to be killed', async () => !alive(orphanPid));
+      assert.equal(alive(keptPid), true);
+      assert.equal((await inspect(d, kept)).State.Status, 'running');
+    } finally {
+      await cleanup(d);
+    }
+  });
+
   it('stops a container whose conmon died without recording an exit, and records 255', async () => {
     const d = await freshDaemon();
     try {
