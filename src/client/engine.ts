@@ -3,6 +3,7 @@
  * mutual TLS), versioned paths, JSON errors turned into EngineErrors with the daemon's message.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../core/errors.js';
 
@@ -89,7 +90,7 @@ export class EngineClient {
         method,
         path: this.path(path, opts.query),
         headers: { Host: 'berth', 'User-Agent': 'berth-cli', ...headers },
-        ...(this.socketPath ? { socketPath: this.socketPath } : { host: this.hostPort!.host, port: this.hostPort!.port }),
+        ...this.target(),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       req.on('error', (e) => reject(this.connectionError(e)));
@@ -142,6 +143,16 @@ export class EngineClient {
     return this.check(await this.raw(method, path, opts));
   }
 
+  /**
+   * Where requests go. A unix socket is dialled directly, without http's agent: the agent would
+   * compute a TLS server name from the default host (a costly first regex run at CLI start).
+   */
+  private target(): http.RequestOptions {
+    const socketPath = this.socketPath;
+    if (socketPath) return { createConnection: () => net.connect(socketPath) };
+    return { host: this.hostPort!.host, port: this.hostPort!.port };
+  }
+
   /** Hijack: send `Upgrade: tcp`, expect 101, return the raw socket for both directions. */
   hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Duplex> {
     return new Promise((resolve, reject) => {
@@ -157,7 +168,7 @@ export class EngineClient {
           'Content-Type': opts.body !== undefined ? 'application/json' : 'text/plain',
           'Content-Length': String(payload.length),
         },
-        ...(this.socketPath ? { socketPath: this.socketPath } : { host: this.hostPort!.host, port: this.hostPort!.port }),
+        ...this.target(),
       });
       req.on('error', (e) => reject(this.connectionError(e)));
       req.on('upgrade', (_res, socket, head) => {
