@@ -7,6 +7,8 @@
  *   outside that directory, whatever the archive says (rules in safe-extract.ts).
  * - `openDecompressed` (compression.ts) sniffs gzip/zstd/bzip2/xz/plain and yields tar bytes;
  *   `tap` (tap.ts) lets the same bytes go to the content store on the way.
+ * - `readTarSplit` (tar-split.ts) rebuilds a layer's exact tar from its extracted tree and the
+ *   tar-split record extractLayer wrote (`splitFile`).
  * - `diffLayer`/`changes` (diff.ts) turn an overlay upper directory into an OCI layer tar and
  *   into the `docker diff` list; `tarDirectory` tars a plain tree (export, test images).
  *
@@ -25,6 +27,7 @@
  *   ERR_LAYER_DIFFID_MISMATCH    the stream's sha256 is not the expected diffID
  *   ERR_LAYER_DEST_EXISTS        the destination directory already exists (conflict)
  *   ERR_LAYER_WRITE              an unexpected filesystem error (internal)
+ *   ERR_LAYER_SPLIT_CORRUPT      the tree no longer matches its tar-split record (internal)
  *   ERR_NO_SPACE                 the disk is full (unavailable)
  *   ERR_COMPRESSION_CORRUPT      the compressed stream is damaged
  *   ERR_COMPRESSION_UNSUPPORTED  a compression berth cannot read
@@ -60,6 +63,14 @@ export interface ExtractOptions {
    * filesystem, done by the thread that extracted (so not the caller's event loop).
    */
   sync?: boolean;
+  /**
+   * Also write the stream's tar-split record to this file (and, when the layer replaces files it
+   * wrote itself, `<splitFile>.saved`): everything but the file contents, which stay referenced
+   * in the extracted tree, so `readTarSplit` (tar-split.ts) can rebuild the exact stream later
+   * without a second copy of the layer. Neither file may exist; both are removed on failure.
+   * Put them beside the destination (same filesystem: `sync` covers them).
+   */
+  splitFile?: string;
 }
 
 export interface ExtractResult {

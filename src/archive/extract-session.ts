@@ -1,32 +1,39 @@
 /**
  * One extraction, driven chunk by chunk on whichever thread runs it: parses, writes, and turns
  * filesystem failures into BerthErrors that name the entry. Hashing is the caller's (it runs on
- * the other thread, in parallel). The caller removes the destination when it throws.
+ * the other thread, in parallel). With `splitFile`, the tar-split record of the stream is written
+ * on the way (tar-split.ts). The caller removes the destination (and the record) when it throws.
  */
 import { BerthError, errnoCode, internal, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits } from './contract.js';
 import { LayerExtractor, type ExtractStats } from './safe-extract.js';
 import { syncFilesystemOf } from './sync.js';
 import { TarReader } from './tar-reader.js';
+import { TarSplitWriter } from './tar-split.js';
 
 export interface SessionOptions {
   limits: ExtractLimits;
   umask: number;
   /** syncfs after the last entry (see ExtractOptions.sync). */
   sync: boolean;
+  /** Write the stream's tar-split record here (see ExtractOptions.splitFile). */
+  splitFile?: string;
 }
 
 export class ExtractSession {
   private readonly extractor: LayerExtractor;
   private readonly reader: TarReader;
+  private readonly split: TarSplitWriter | undefined;
 
   /** `dest` is the fresh, empty directory extractLayer has just created. */
   constructor(
     private readonly dest: string,
     private readonly opts: SessionOptions,
   ) {
-    this.extractor = new LayerExtractor(dest, opts.limits, opts.umask);
-    this.reader = new TarReader(this.extractor, { maxMetaSize: opts.limits.maxMetaSize });
+    const split = opts.splitFile === undefined ? undefined : new TarSplitWriter(opts.splitFile, dest);
+    this.split = split;
+    this.extractor = new LayerExtractor(dest, opts.limits, opts.umask, split);
+    this.reader = new TarReader(this.extractor, { maxMetaSize: opts.limits.maxMetaSize, ...(split ? { raw: (b: Uint8Array) => split.raw(b) } : {}) });
   }
 
   push(chunk: Uint8Array): void {
@@ -37,6 +44,7 @@ export class ExtractSession {
   end(): ExtractStats {
     this.guard(() => this.reader.end());
     const stats = this.guard(() => this.extractor.finish());
+    if (this.split) this.guard(() => this.split?.finish());
     if (this.opts.sync) this.guard(() => syncFilesystemOf(this.dest));
     return stats;
   }
@@ -44,13 +52,14 @@ export class ExtractSession {
   /** Release what is open; the caller then removes `dest`. */
   abort(): void {
     this.extractor.abort();
+    this.split?.abort();
   }
 
   private guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      this.extractor.abort();
+      this.abort();
       throw this.describe(e);
     }
   }

@@ -3,16 +3,18 @@
  * verifying its diffID. By default the filesystem work runs in a worker thread while this
  * thread reads the source (decompressing on libuv's pool), hashes it for the diffID and hands it
  * over in 1 MiB batches with a bounded window: the halves run on both cores and the caller's
- * event loop stays responsive. On any failure the destination is removed: nothing partial stays.
+ * event loop stays responsive. On any failure the destination (and the tar-split record, when
+ * asked for one) is removed: nothing partial stays.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { Digester } from '../core/digest.js';
 import { BerthError, errnoCode, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits, ExtractOptions, ExtractResult } from './contract.js';
 import { ExtractSession, type SessionOptions } from './extract-session.js';
 import { DEFAULT_LIMITS, type ExtractStats } from './safe-extract.js';
+import { savedFileOf } from './tar-split.js';
 
 const BATCH = 1 << 20;
 const WINDOW = 8;
@@ -49,13 +51,15 @@ export async function extractLayer(source: AsyncIterable<Uint8Array>, dest: stri
     limits: { ...DEFAULT_LIMITS, ...opts.limits } as ExtractLimits,
     umask: currentUmask(),
     sync: opts.sync ?? false,
+    ...(opts.splitFile !== undefined ? { splitFile: opts.splitFile } : {}),
   };
+  const exists = (path: string) => new BerthError('conflict', 'ERR_LAYER_DEST_EXISTS', `cannot extract into ${path}: it already exists`);
+  const ours = opts.splitFile === undefined ? [dest] : [dest, opts.splitFile, savedFileOf(opts.splitFile)];
+  for (const path of ours.slice(1)) if (await lstat(path).then(() => true, () => false)) throw exists(path);
   try {
     await mkdir(dest, { mode: 0o755 });
   } catch (e) {
-    if (errnoCode(e) === 'EEXIST') {
-      throw new BerthError('conflict', 'ERR_LAYER_DEST_EXISTS', `cannot extract into ${dest}: it already exists`);
-    }
+    if (errnoCode(e) === 'EEXIST') throw exists(dest);
     throw toBerthError(e);
   }
   const digester = new Digester('sha256');
@@ -69,7 +73,7 @@ export async function extractLayer(source: AsyncIterable<Uint8Array>, dest: stri
     }
     return { diffId, streamSize: digester.size, size: stats.size, entries: stats.entries, skippedXattrs: stats.skippedXattrs };
   } catch (e) {
-    await rm(dest, { recursive: true, force: true });
+    for (const path of ours) await rm(path, { recursive: true, force: true });
     throw toBerthError(e);
   }
 }

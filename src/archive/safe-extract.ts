@@ -29,6 +29,10 @@
  * - xattrs: `user.*`, `security.capability` and `trusted.overlay.opaque=y` on files and
  *   directories; anything else is dropped and counted.
  * - Limits on entries, depth, name length, total data size; directory times are set last.
+ *
+ * With a TarSplitWriter (tar-split.ts), each file's content is recorded as a reference to the
+ * file it went to, content written to no file goes to the record inline, and a recorded file is
+ * saved before an entry of the same layer removes it.
  */
 import * as fs from 'node:fs';
 import { invalid } from '../core/errors.js';
@@ -37,6 +41,7 @@ import type { ExtractLimits } from './contract.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX, baseName, cleanName, depthOf, dirName, joinRel, symlinkTargetInRoot } from './names.js';
 import type { TarEntry } from './tar-header.js';
 import type { TarSink } from './tar-reader.js';
+import type { TarSplitWriter } from './tar-split.js';
 
 export const DEFAULT_LIMITS: ExtractLimits = {
   maxEntries: 1_000_000,
@@ -100,6 +105,7 @@ export class LayerExtractor implements TarSink {
     private readonly root: string,
     private readonly limits: ExtractLimits = DEFAULT_LIMITS,
     umask = 0o022,
+    private readonly split?: TarSplitWriter,
   ) {
     this.umask = umask;
   }
@@ -195,7 +201,10 @@ export class LayerExtractor implements TarSink {
   }
 
   data(chunk: Uint8Array): void {
-    if (this.fd < 0) return;
+    if (this.fd < 0) {
+      this.split?.inline(chunk); // content of an entry that is no file here (whiteout, old-style directory)
+      return;
+    }
     let off = 0;
     while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off, chunk.length - off);
   }
@@ -212,6 +221,7 @@ export class LayerExtractor implements TarSink {
       if (chown || (e.mode & 0o7000) !== 0 || (e.mode & this.umask) !== 0) fs.fchmodSync(fd, e.mode);
       if (e.xattrs) this.xattrs(this.abs(this.currentPath), e.xattrs);
       fs.futimesSync(fd, this.atimeOf(e), clampTime(e.mtime));
+      this.split?.file(this.currentPath, e.size);
     } finally {
       fs.closeSync(fd);
     }
@@ -273,9 +283,10 @@ export class LayerExtractor implements TarSink {
     if (existing === undefined) return 'fresh';
     if (existing.kind === 'dir') {
       if (type === 'dir') return 'merge';
+      this.forgetTree(path); // first: it saves the recorded files of the tree
       fs.rmSync(this.abs(path), { recursive: true, force: true });
-      this.forgetTree(path);
     } else {
+      this.split?.removing(path);
       fs.unlinkSync(this.abs(path));
       this.nodes.delete(path);
     }
@@ -292,8 +303,12 @@ export class LayerExtractor implements TarSink {
 
   private forgetTree(path: string): void {
     for (const child of this.children.get(path) ?? []) {
-      if (this.nodes.get(child)?.kind === 'dir') this.forgetTree(child);
-      else this.nodes.delete(child);
+      if (this.nodes.get(child)?.kind === 'dir') {
+        this.forgetTree(child);
+      } else {
+        this.split?.removing(child);
+        this.nodes.delete(child);
+      }
     }
     this.children.delete(path);
     this.nodes.delete(path);

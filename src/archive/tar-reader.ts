@@ -4,6 +4,11 @@
  * pushed chunks), so the extractor can run at disk speed. Pax and GNU long-name records are
  * applied here; the sink only sees finished entries.
  *
+ * Every byte the sink does not get as data (header blocks, pax/GNU records, padding, zero
+ * blocks, whatever follows the end) can go to an optional `raw` callback, in stream order, a
+ * header block always before its `entry()`: raw + data is the whole stream, which is what a
+ * tar-split record (tar-split.ts) needs to rebuild it byte for byte.
+ *
  * End of stream: two zero blocks end the archive and whatever follows is ignored. A stream that
  * simply stops after the last entry's data (padded or not), or after one zero block, is accepted
  * too, as Docker and Go's archive/tar accept it; a stream that stops inside a header or inside
@@ -20,9 +25,14 @@ export interface TarSink {
   entryEnd(): void;
 }
 
-export interface TarReaderLimits {
+export interface TarReaderOptions {
   /** Largest pax or GNU long-name record accepted, in bytes. */
   maxMetaSize: number;
+  /**
+   * Receives, in stream order, every byte that does not go to `sink.data`; the view is only
+   * valid during the call. Unset: no cost.
+   */
+  raw?: (bytes: Uint8Array) => void;
 }
 
 type State = 'header' | 'data' | 'padding' | 'meta' | 'zero' | 'end';
@@ -56,10 +66,14 @@ export class TarReader {
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
 
+  private readonly raw: ((bytes: Uint8Array) => void) | undefined;
+
   constructor(
     private readonly sink: TarSink,
-    private readonly limits: TarReaderLimits = { maxMetaSize: 1 << 20 },
-  ) {}
+    private readonly limits: TarReaderOptions = { maxMetaSize: 1 << 20 },
+  ) {
+    this.raw = limits.raw;
+  }
 
   /** True once the two end-of-archive blocks were seen. */
   get ended(): boolean {
@@ -72,6 +86,7 @@ export class TarReader {
     while (i < n) {
       switch (this.state) {
         case 'end':
+          this.raw?.(chunk.subarray(i));
           this.pos += n - i;
           return;
         case 'data': {
@@ -89,6 +104,7 @@ export class TarReader {
         }
         case 'padding': {
           const take = Math.min(this.remaining, n - i);
+          this.raw?.(chunk.subarray(i, i + take));
           i += take;
           this.pos += take;
           this.remaining -= take;
@@ -97,6 +113,7 @@ export class TarReader {
         }
         case 'meta': {
           const take = Math.min(this.metaRemaining, n - i);
+          this.raw?.(chunk.subarray(i, i + take));
           if (take > 0) this.metaChunks.push(Buffer.from(chunk.subarray(i, i + take)));
           i += take;
           this.pos += take;
@@ -112,11 +129,13 @@ export class TarReader {
         case 'zero': {
           // Fast path: a whole block in this chunk, nothing pending.
           if (this.pendingLength === 0 && n - i >= BLOCK) {
+            this.raw?.(chunk.subarray(i, i + BLOCK));
             this.block(chunk, i);
             i += BLOCK;
             this.pos += BLOCK;
           } else {
             const take = Math.min(BLOCK - this.pendingLength, n - i);
+            this.raw?.(chunk.subarray(i, i + take)); // before the block is complete, so before entry()
             this.pending.set(chunk.subarray(i, i + take), this.pendingLength);
             this.pendingLength += take;
             i += take;

@@ -6,7 +6,6 @@
 import type { Readable } from 'node:stream';
 import { changes, diffLayer, tarDirectory } from '../archive/diff.js';
 import type { Change } from '../archive/contract.js';
-import { tap } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import type { Digest } from '../core/digest.js';
 import { invalid } from '../core/errors.js';
@@ -28,6 +27,7 @@ export interface FilesystemDeps {
   containers: ContainerService;
   images: ImageService;
   snapshots: Snapshotter;
+  /** Not used for layers any more (they are kept as snapshots with tar-split records). */
   content: ContentStore;
 }
 
@@ -65,16 +65,16 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
   }
   const base = deps.images.get(rec.image);
   const baseConfig = await deps.images.config(rec.image);
+  // the base layers as the base image's manifest describes them (their blobs may not exist)
+  const baseManifest = await deps.images.manifest(base);
   const newContainerConfig = mergeConfig(applyChanges(o.config ?? rec.config, o.changes), rec.config);
   const runtime = await deps.containers.runtimeFor(rec);
   const paused = o.pause && rec.state.status === 'running';
   if (paused) await runtime.pause(rec.id);
-  const writer = await deps.content.writer();
   try {
-    const layer = diffLayer(deps.snapshots.diffSource(rec.id));
-    const applied = await deps.snapshots.applyLayer(rec.imageChainId, tap(layer, (c) => writer.write(c)));
-    const blob = await writer.commit();
-    if (blob.digest !== applied.diffId) throw invalid('ERR_DIFFID_MISMATCH', `committed layer ${blob.digest} does not match its diffID ${applied.diffId}`);
+    // The new layer is kept as a snapshot with its tar-split record, not as a blob: its digest
+    // is its diffID and its tar is rebuilt from the snapshot when needed.
+    const applied = await deps.snapshots.applyLayer(rec.imageChainId, diffLayer(deps.snapshots.diffSource(rec.id)));
     const created = nowRfc3339Nano();
     const config: ImageConfig = {
       architecture: baseConfig.architecture,
@@ -93,15 +93,10 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
       rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, applied.diffId] },
     };
     const layers = [
-      ...(await Promise.all(
-        base.layers.map(async (l) => ({ ...l, mediaType: MediaType.OciLayer, blobSize: (await deps.content.info(l.digest))?.size ?? 0 })),
-      )),
-      { digest: blob.digest, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: blob.size },
+      ...base.layers.map((l, i) => ({ ...l, mediaType: baseManifest.layers[i]?.mediaType ?? MediaType.OciLayer, blobSize: baseManifest.layers[i]?.size ?? 0 })),
+      { digest: applied.diffId, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: applied.streamSize },
     ];
     return await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
-  } catch (e) {
-    await writer.abort();
-    throw e;
   } finally {
     if (paused) await runtime.resume(rec.id).catch(() => undefined);
   }

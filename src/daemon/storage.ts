@@ -35,9 +35,10 @@ export async function openStorage(root: string): Promise<Storage> {
   const layers: LayerStore = {
     async applyLayer(parent, tar, opts) {
       const r = await snapshots.applyLayer(parent, tar, opts.expectedDiffId ? { expectedDiffId: opts.expectedDiffId } : {});
-      return { diffId: r.diffId, chainId: r.chainId, size: r.size };
+      return { diffId: r.diffId, chainId: r.chainId, size: r.size, streamSize: r.streamSize };
     },
     has: (chainId) => snapshots.stat(chainId) !== undefined,
+    layerTar: (chainId) => snapshots.layerTar(chainId),
     remove: (chainId) => snapshots.remove(chainId),
     list: () => childrenFirst(snapshots.list().filter((r): r is CommittedSnapshot => r.kind === 'committed')),
   };

@@ -9,7 +9,11 @@ import type { Descriptor, ImageConfig, Manifest } from './oci.js';
 import type { Reference } from './reference.js';
 
 export interface LayerRecord {
-  /** Digest of the blob as stored (compressed or not). */
+  /**
+   * Digest of the layer blob as distributed (compressed or not). For layers made here (import,
+   * commit) it is the diffID of the uncompressed tar, and no blob is stored: the snapshot
+   * rebuilds the tar on demand (LayerStore.layerTar).
+   */
   digest: Digest;
   /** Digest of the uncompressed tar. */
   diffId: Digest;
@@ -54,8 +58,14 @@ export interface LayerStore {
    * Unpack an uncompressed layer tar on top of `parent` (a ChainID) and commit it under its
    * ChainID. Fails with ERR_DIFFID_MISMATCH when `expectedDiffId` is given and does not match.
    */
-  applyLayer(parent: Digest | undefined, tar: AsyncIterable<Uint8Array>, opts: { expectedDiffId?: Digest }): Promise<{ diffId: Digest; chainId: Digest; size: number }>;
+  applyLayer(parent: Digest | undefined, tar: AsyncIterable<Uint8Array>, opts: { expectedDiffId?: Digest }): Promise<{ diffId: Digest; chainId: Digest; size: number; streamSize: number }>;
   has(chainId: Digest): boolean;
+  /**
+   * The uncompressed layer tar of a committed snapshot, rebuilt exactly (sha256 = diffID, checked
+   * at the end: ERR_LAYER_SPLIT_CORRUPT when the snapshot's files changed). The caller holds the
+   * layer against GC while it reads.
+   */
+  layerTar(chainId: Digest): AsyncIterable<Uint8Array>;
   /** Remove a committed layer snapshot (its children first: see list()). */
   remove(chainId: Digest): Promise<void>;
   /** ChainIDs of every committed layer snapshot, children before their parents. */

@@ -1,10 +1,12 @@
 /**
- * The image service: what berthd does with images. It ties the content store (blobs), the layer
- * store (snapshots) and the image index (records and references) together, and keeps them
- * consistent: nothing is referenced before it is stored, and garbage collection removes only
- * what no image, container or in-flight operation holds.
+ * The image service: what berthd does with images. It ties the content store (configs,
+ * manifests, blobs that came from elsewhere), the layer store (snapshots; a layer made here is
+ * kept only as its snapshot plus tar-split record, which rebuild its tar on demand) and the
+ * image index (records and references) together, and keeps them consistent: nothing is
+ * referenced before it is stored, and garbage collection removes only what no image, container
+ * or in-flight operation holds.
  */
-import { coalesce, tap } from '../archive/tap.js';
+import { coalesce } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -218,15 +220,11 @@ export class ImageService {
     if (ref?.digest !== undefined) throw invalid('ERR_REFERENCE_INVALID', 'refusing to create a tag with a digest reference');
     const baseConfig = applyChanges({}, opts.changes ?? []);
     const tar = await this.deps.decompress(coalesce(body));
-    // The extractor hashes the layer (its diffID); the blob of the same bytes is not hashed twice.
-    const writer = await this.deps.content.writer({ hashedByCaller: true });
-    const releases: Array<() => void> = [];
+    // The layer is the uncompressed tar (an OCI layer: digest = diffID). No blob is stored: the
+    // snapshot and its tar-split record rebuild the exact tar when it is needed.
+    const unpacked = await this.deps.layers.applyLayer(undefined, tar, {});
+    const release = this.lease([unpacked.chainId]);
     try {
-      // The uncompressed layer is stored as the blob while it is unpacked.
-      const unpacked = await this.deps.layers.applyLayer(undefined, tap(tar, (c) => writer.write(c)), {});
-      releases.push(this.lease([unpacked.chainId]));
-      const blob = await writer.commit(unpacked.diffId);
-      releases.push(this.lease([blob.digest]));
       const created = nowRfc3339Nano();
       const comment = opts.message || 'Imported from -';
       const config: ImageConfig = {
@@ -239,15 +237,10 @@ export class ImageService {
         history: [{ created, comment }],
         rootfs: { type: 'layers', diff_ids: [unpacked.diffId] },
       };
-      return await this.storeImage(config, [{ digest: blob.digest, diffId: unpacked.diffId, chainId: unpacked.chainId, size: unpacked.size, mediaType: MediaType.OciLayer, blobSize: blob.size }], {
-        reference: ref,
-        event: 'import',
-      });
-    } catch (e) {
-      await writer.abort();
-      throw e;
+      const layer = { digest: unpacked.diffId, diffId: unpacked.diffId, chainId: unpacked.chainId, size: unpacked.size, mediaType: MediaType.OciLayer, blobSize: unpacked.streamSize };
+      return await this.storeImage(config, [layer], { reference: ref, event: 'import' });
     } finally {
-      for (const r of releases) r();
+      release();
     }
   }
 
@@ -303,7 +296,9 @@ export class ImageService {
 
   /**
    * Remove layer snapshots and blobs that no image, container or in-flight operation holds.
-   * Caller holds the index lock (or runs before the daemon serves).
+   * (Layers made here have no blob: their digest keeps nothing, their ChainID keeps the
+   * snapshot with its tar-split record.) Caller holds the index lock (or runs before the daemon
+   * serves).
    */
   async sweep(): Promise<{ chains: Digest[]; blobs: number }> {
     const keepChains = new Set<string>(this.deps.containerChains?.() ?? []);

@@ -19,6 +19,10 @@
  *                         changes (short ids keep overlay's lowerdir option short)
  *   <n>/fs/               the files: an extracted layer (committed) or the upper dir (active)
  *   <n>/work/             overlay's workdir (active snapshots only)
+ *   <n>/layer.split       the layer tar's tar-split record (committed snapshots): every byte of
+ *                         the tar but the file contents, which it references in fs/, so the
+ *                         exact layer tar (its diffID) can be rebuilt without a stored copy
+ *   <n>/layer.split.saved contents of files the layer itself replaced (rare; see tar-split.ts)
  *   <n>/info.json         the record (SnapshotRecord), written atomically last: a directory
  *                         without it is an unfinished or half-removed snapshot, and open()
  *                         deletes it
@@ -43,6 +47,10 @@ export interface CommittedSnapshot {
   diffId: Digest;
   /** Bytes of file data in the layer (as extracted). */
   size: number;
+  /** Bytes of the layer tar (uncompressed). Absent in records written before tar-split. */
+  streamSize?: number;
+  /** File name of the tar-split record in the snapshot directory; absent in older records. */
+  split?: string;
   /** The snapshot directory number (`snapshots/<id>`). */
   id: number;
   /** RFC 3339. */
@@ -72,6 +80,8 @@ export interface ApplyResult {
   diffId: Digest;
   /** Bytes of file data in the layer. */
   size: number;
+  /** Bytes of the uncompressed layer stream (the size of the layer tar). */
+  streamSize: number;
   /** False when the snapshot already existed (this stream was verified and dropped). */
   created: boolean;
 }
@@ -93,6 +103,14 @@ export interface Snapshotter {
   applyLayer(parent: Digest | undefined, tar: AsyncIterable<Uint8Array> | Readable, opts?: ApplyOptions): Promise<ApplyResult>;
   /** A committed snapshot by ChainID, or undefined. */
   stat(chainId: Digest): CommittedSnapshot | undefined;
+  /**
+   * The layer tar of a committed snapshot, rebuilt byte for byte from its files and its tar-split
+   * record; its sha256 is checked against the diffID at the end. Errors: ERR_SNAPSHOT_NOT_FOUND,
+   * ERR_LAYER_SPLIT_MISSING (a snapshot recorded before tar-split), ERR_LAYER_SPLIT_CORRUPT (the
+   * snapshot's files changed since the layer was unpacked: raised before a file's bytes when its
+   * size or type changed, at the end of the stream when only content did).
+   */
+  layerTar(chainId: Digest): AsyncIterable<Uint8Array>;
   /**
    * Create a writable snapshot `key` over `parent` and return how to mount it. Errors:
    * ERR_SNAPSHOT_EXISTS (key taken), ERR_SNAPSHOT_NOT_FOUND (parent), ERR_SNAPSHOT_KEY_INVALID.

@@ -12,9 +12,10 @@
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { extractLayer } from '../archive/extract.js';
+import { readTarSplit } from '../archive/tar-split.js';
 import type { DiffSource } from '../archive/contract.js';
 import { Digester, isDigest, type Digest } from '../core/digest.js';
-import { conflict, errnoCode, invalid, notFound } from '../core/errors.js';
+import { conflict, errnoCode, internal, invalid, notFound } from '../core/errors.js';
 import { ensureDir, fsyncDir, readJsonIfExists, removeTempLeftovers, writeJsonAtomic } from '../core/fsutil.js';
 import { logger } from '../core/log.js';
 import { Mutex } from '../core/mutex.js';
@@ -28,6 +29,8 @@ export interface OverlayOptions {
 }
 
 const RECORD = 'info.json';
+/** The tar-split record of a committed snapshot's layer, beside fs/ (tar-split.ts). */
+const SPLIT = 'layer.split';
 const log = logger('snapshot');
 
 export class OverlaySnapshotter implements Snapshotter {
@@ -92,7 +95,13 @@ export class OverlaySnapshotter implements Snapshotter {
     const id = await this.allocate();
     let result;
     try {
-      result = await extractLayer(tar, `${this.dir(id)}/fs`, { expectedDiffId: opts.expectedDiffId, limits: opts.limits, worker: opts.worker, sync: this.sync });
+      result = await extractLayer(tar, `${this.dir(id)}/fs`, {
+        expectedDiffId: opts.expectedDiffId,
+        limits: opts.limits,
+        worker: opts.worker,
+        sync: this.sync,
+        splitFile: `${this.dir(id)}/${SPLIT}`,
+      });
     } catch (e) {
       await rm(this.dir(id), { recursive: true, force: true });
       throw e;
@@ -103,9 +112,19 @@ export class OverlaySnapshotter implements Snapshotter {
       if (existing || (parent !== undefined && !this.committed.has(parent))) {
         await rm(this.dir(id), { recursive: true, force: true });
         if (!existing) throw this.missing(parent as Digest);
-        return { chainId, diffId: result.diffId, size: existing.size, created: false };
+        return { chainId, diffId: result.diffId, size: existing.size, streamSize: result.streamSize, created: false };
       }
-      const rec: CommittedSnapshot = { kind: 'committed', chainId, ...(parent ? { parent } : {}), diffId: result.diffId, size: result.size, id, created: new Date().toISOString() };
+      const rec: CommittedSnapshot = {
+        kind: 'committed',
+        chainId,
+        ...(parent ? { parent } : {}),
+        diffId: result.diffId,
+        size: result.size,
+        streamSize: result.streamSize,
+        split: SPLIT,
+        id,
+        created: new Date().toISOString(),
+      };
       try {
         await this.commitRecord(rec);
       } catch (e) {
@@ -113,7 +132,7 @@ export class OverlaySnapshotter implements Snapshotter {
         throw e;
       }
       this.committed.set(chainId, rec);
-      return { chainId, diffId: result.diffId, size: result.size, created: true };
+      return { chainId, diffId: result.diffId, size: result.size, streamSize: result.streamSize, created: true };
     });
   }
 
@@ -127,12 +146,33 @@ export class OverlaySnapshotter implements Snapshotter {
         hint: 'the layer blob or the image config is corrupt',
       });
     }
-    return { chainId: known.chainId, diffId: known.diffId, size: known.size, created: false };
+    return { chainId: known.chainId, diffId: known.diffId, size: known.size, streamSize: d.size, created: false };
   }
 
   stat(chainId: Digest): CommittedSnapshot | undefined {
     const rec = this.committed.get(chainId);
     return rec && { ...rec };
+  }
+
+  async *layerTar(chainId: Digest): AsyncGenerator<Uint8Array> {
+    const rec = this.committed.get(chainId);
+    if (rec === undefined) throw this.missing(chainId);
+    if (rec.split !== SPLIT) {
+      throw notFound('ERR_LAYER_SPLIT_MISSING', `layer ${rec.diffId} was unpacked before berth kept tar-split records: its tar cannot be rebuilt`, {
+        hint: 'remove the images that use it and import them again',
+      });
+    }
+    const d = new Digester('sha256');
+    for await (const chunk of readTarSplit(`${this.dir(rec.id)}/${SPLIT}`, `${this.dir(rec.id)}/fs`)) {
+      d.update(chunk);
+      yield chunk;
+    }
+    const got = d.digest();
+    if (got !== rec.diffId || (rec.streamSize !== undefined && d.size !== rec.streamSize)) {
+      throw internal('ERR_LAYER_SPLIT_CORRUPT', `the files of layer ${rec.diffId} changed since the layer was unpacked: its tar rebuilds as ${got} (${d.size} bytes)`, {
+        hint: 'remove the images that use it and import or pull them again',
+      });
+    }
   }
 
   async prepare(key: string, parent: Digest | undefined): Promise<Mount[]> {

@@ -13,7 +13,7 @@ import { extractLayer } from '../../src/archive/extract.js';
 import { BLOCK } from '../../src/archive/tar-header.js';
 import { BerthError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/tmp.js';
-import { sha256, streamOf, tarOf, treeOf, type RawEntry } from './tar-build.js';
+import { fixChecksum, sha256, streamOf, tarOf, treeOf, type RawEntry } from './tar-build.js';
 
 const HOST_TARGET = `/etc/berth-hostile-${process.pid}`;
 
@@ -283,11 +283,3 @@ describe('safe extraction: hostile archives', () => {
     untouched(s);
   });
 });
-
-/** Recompute a header's checksum after editing it. */
-function fixChecksum(buf: Buffer, start: number): void {
-  buf.fill(0x20, start + 148, start + 156);
-  let sum = 0;
-  for (let i = start; i < start + BLOCK; i++) sum += buf[i];
-  buf.write(sum.toString(8).padStart(6, '0') + '\0 ', start + 148, 'latin1');
-}

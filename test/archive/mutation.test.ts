@@ -11,21 +11,7 @@ import { extractLayer } from '../../src/archive/extract.js';
 import { BLOCK } from '../../src/archive/tar-header.js';
 import { BerthError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/tmp.js';
-import { streamOf, tarOf, treeOf, type RawEntry } from './tar-build.js';
-
-const seedLayer: RawEntry[] = [
-  { name: 'etc/', type: '5' },
-  { name: 'etc/passwd', data: 'root:x:0:0::/root:/bin/sh\n' },
-  { name: 'bin/busybox', data: 'E'.repeat(1500), mode: 0o755 },
-  { name: 'bin/sh', type: '2', linkname: '/bin/busybox' },
-  { name: 'bin/ls', type: '1', linkname: 'bin/busybox' },
-  { name: 'lib', type: '2', linkname: 'usr/lib' },
-  { name: 'lib/x.so', data: 'so' },
-  { name: 'dev/null', type: '3', devmajor: 1, devminor: 3 },
-  { name: 'x/.wh.y', data: '' },
-  { name: 'x/.wh..wh..opq', data: '' },
-  { name: 'p', data: 'pax', pax: [['path', 'deep/pax/name'], ['SCHILY.xattr.user.a', 'b']] },
-];
+import { rng, seedLayer, streamOf, tarOf, treeOf } from './tar-build.js';
 
 const EXPECTED_CODES = new Set([
   'ERR_LAYER_CORRUPT',
@@ -40,17 +26,6 @@ const EXPECTED_CODES = new Set([
   'ERR_LAYER_UNSUPPORTED_ENTRY',
   'ERR_LAYER_LIMIT',
 ]);
-
-/** xorshift32: the same mutations on every run. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 describe('safe extraction: mutated archives', () => {
   it('extracts or refuses precisely, never escapes, never leaves a partial tree', async (t) => {

@@ -67,6 +67,47 @@ export function sha256(b: Buffer): Digest {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
+/** A small layer with one entry of each common kind: the seed of the mutation tests. */
+export const seedLayer: RawEntry[] = [
+  { name: 'etc/', type: '5' },
+  { name: 'etc/passwd', data: 'root:x:0:0::/root:/bin/sh\n' },
+  { name: 'bin/busybox', data: 'E'.repeat(1500), mode: 0o755 },
+  { name: 'bin/sh', type: '2', linkname: '/bin/busybox' },
+  { name: 'bin/ls', type: '1', linkname: 'bin/busybox' },
+  { name: 'lib', type: '2', linkname: 'usr/lib' },
+  { name: 'lib/x.so', data: 'so' },
+  { name: 'dev/null', type: '3', devmajor: 1, devminor: 3 },
+  { name: 'x/.wh.y', data: '' },
+  { name: 'x/.wh..wh..opq', data: '' },
+  { name: 'p', data: 'pax', pax: [['path', 'deep/pax/name'], ['SCHILY.xattr.user.a', 'b']] },
+];
+
+/** Everything a stream yields, as one buffer. */
+export async function collect(s: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+/** Recompute a header's checksum after editing it. */
+export function fixChecksum(buf: Buffer, start: number): void {
+  buf.fill(0x20, start + 148, start + 156);
+  let sum = 0;
+  for (let i = start; i < start + BLOCK; i++) sum += buf[i];
+  buf.write(sum.toString(8).padStart(6, '0') + '\0 ', start + 148, 'latin1');
+}
+
+/** xorshift32: the same pseudo-random sequence on every run. */
+export function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
 /** Feed a buffer in chunks of awkward sizes, so every parser state crosses a chunk edge. */
 export function streamOf(b: Buffer, chunk = 777): Readable {
   const parts: Buffer[] = [];

@@ -13,7 +13,7 @@ import { extractLayer } from '../../src/archive/extract.js';
 import { lsetxattr } from '../../src/sys/libc.js';
 import { mount, unmount } from '../../src/snapshot/mount.js';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.js';
-import { sha256, streamOf, tarOf, treeOf, type RawEntry } from '../archive/tar-build.js';
+import { collect, sha256, streamOf, tarOf, treeOf, type RawEntry } from '../archive/tar-build.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mountPoint } from './mounts.js';
 
@@ -29,12 +29,6 @@ const base: RawEntry[] = [
   { name: 'bin/busybox', data: 'ELF', mode: 0o755 },
   { name: 'bin/sh', type: '2', linkname: '/bin/busybox' },
 ];
-
-async function collect(s: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of s) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
 
 describe('layer differ', () => {
   it('round-trips a mutated container rootfs through a diff layer', async (t) => {
@@ -102,6 +96,7 @@ describe('layer differ', () => {
     assert.match(listing[5], /^-rw------- /, 'modes are carried');
 
     const l2 = await snaps.applyLayer(l1.chainId, streamOf(diff), { expectedDiffId: sha256(diff) });
+    assert.ok((await collect(snaps.layerTar(l2.chainId))).equals(diff), 'the committed layer rebuilds from its snapshot (tar-split)');
     const mnt2 = await mountPoint(t);
     mount(await snaps.prepare('c2', l2.chainId), mnt2);
     assert.deepEqual(treeOf(mnt2, { dirMtimes: false }), mutated, 'the new stack shows the mutated tree');
@@ -123,5 +118,7 @@ describe('layer differ', () => {
     assert.deepEqual(await changes(snaps.diffSource('idle')), []);
     const empty = await collect(diffLayer(snaps.diffSource('idle')));
     assert.deepEqual(empty, Buffer.alloc(1024), 'just the two end blocks');
+    const l2 = await snaps.applyLayer(l1.chainId, streamOf(empty));
+    assert.deepEqual(await collect(snaps.layerTar(l2.chainId)), empty, 'an empty layer rebuilds too');
   });
 });
