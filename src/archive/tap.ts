@@ -13,26 +13,3 @@ export async function* tap(source: AsyncIterable<Uint8Array>, onChunk: (chunk: U
     yield chunk;
   }
 }
-
-/**
- * Regroup a stream of small chunks (an HTTP body arrives in 16–64 KiB pieces) into chunks of at
- * least `min` bytes: every later stage (hashing, the worker hand-off, blob writes) pays per chunk.
- */
-export async function* coalesce(source: AsyncIterable<Uint8Array>, min = 1 << 20): AsyncGenerator<Uint8Array> {
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of source) {
-    if (size === 0 && chunk.length >= min) {
-      yield chunk;
-      continue;
-    }
-    parts.push(chunk);
-    size += chunk.length;
-    if (size >= min) {
-      yield Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
-    }
-  }
-  if (size > 0) yield Buffer.concat(parts, size);
-}

@@ -6,7 +6,6 @@
  * referenced before it is stored, and garbage collection removes only what no image, container
  * or in-flight operation holds.
  */
-import { coalesce } from '../archive/tap.js';
 import type { ContentStore } from '../content/contract.js';
 import { digestOf, type Digest } from '../core/digest.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -219,7 +218,8 @@ export class ImageService {
     const ref = opts.reference ? parseReference(opts.reference) : undefined;
     if (ref?.digest !== undefined) throw invalid('ERR_REFERENCE_INVALID', 'refusing to create a tag with a digest reference');
     const baseConfig = applyChanges({}, opts.changes ?? []);
-    const tar = await this.deps.decompress(coalesce(body));
+    // The HTTP body's chunks go as they come: extractLayer regroups them for its worker anyway.
+    const tar = await this.deps.decompress(body);
     // The layer is the uncompressed tar (an OCI layer: digest = diffID). No blob is stored: the
     // snapshot and its tar-split record rebuild the exact tar when it is needed.
     const unpacked = await this.deps.layers.applyLayer(undefined, tar, {});

@@ -37,7 +37,7 @@ interface LibC {
   sync_file_range: KoffiAsyncFn;
   sendfile: KoffiFn;
   poll: KoffiFn;
-  syncfs: KoffiFn;
+  syncfs: KoffiAsyncFn;
   strerror: (errno: number) => string;
   koffi: Koffi;
 }
@@ -70,7 +70,7 @@ function libc(): LibC {
     sync_file_range: lib.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)') as KoffiAsyncFn,
     sendfile: lib.func('intptr_t sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)'),
     poll: lib.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
-    syncfs: lib.func('int syncfs(int fd)'),
+    syncfs: lib.func('int syncfs(int fd)') as KoffiAsyncFn,
     strerror: lib.func('const char *strerror(int errnum)') as unknown as (errno: number) => string,
   };
   return cached;
@@ -257,6 +257,17 @@ export function startWriteback(fd: number, offset: number, length: number): Prom
 /** syncfs(2): flush the whole filesystem holding `fd` (one call instead of an fsync per file). */
 export function syncfs(fd: number): void {
   check(libc().syncfs(fd), 'syncfs');
+}
+
+/** syncfs(2) on libuv's thread pool: the caller's thread goes on while the disk is flushed. */
+export function syncfsAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    libc().syncfs.async(fd, (err: unknown, ret: number) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else if (ret !== 0) reject(new BerthError('internal', 'ERR_SYSCALL', 'syncfs failed'));
+      else resolve();
+    });
+  });
 }
 
 /** dup(2): a second fd for the same open socket (close-on-exec is not set on it). */
