@@ -18,7 +18,12 @@ import { BackgroundSync } from './sync.js';
 import { savedFileOf } from './tar-split.js';
 
 const BATCH = 1 << 20;
-const WINDOW = 8;
+/**
+ * Batches in flight to the worker (32 MiB at most). A deep window lets this thread keep reading
+ * the socket while the worker starts up (~40 ms of module loading) or waits on the disk, instead
+ * of pausing the sender; 8 left the worker idle for about 0.2 s of a 205 MB import.
+ */
+const WINDOW = 32;
 
 /** Messages between this thread and the worker. */
 export type ToWorker = { chunk: Uint8Array } | { end: true } | { abort: true };
