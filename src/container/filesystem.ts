@@ -6,7 +6,6 @@
 import type { Readable } from 'node:stream';
 import { changes, diffLayer, tarDirectory } from '../archive/diff.js';
 import type { Change } from '../archive/contract.js';
-import type { ContentStore } from '../content/contract.js';
 import type { Digest } from '../core/digest.js';
 import { invalid } from '../core/errors.js';
 import { nowRfc3339Nano } from '../core/humanize.js';
@@ -27,8 +26,6 @@ export interface FilesystemDeps {
   containers: ContainerService;
   images: ImageService;
   snapshots: Snapshotter;
-  /** Not used for layers any more (they are kept as snapshots with tar-split records). */
-  content: ContentStore;
 }
 
 export async function containerChanges(deps: FilesystemDeps, rec: ContainerRecord): Promise<Change[]> {

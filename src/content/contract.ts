@@ -26,12 +26,6 @@ export interface WriterOptions {
   expectedSize?: number;
   /** Hash algorithm when no expected digest is given (default sha256). */
   algorithm?: DigestAlgorithm;
-  /**
-   * The caller hashes exactly the bytes it writes (an extractor computing the diffID of the
-   * stream it also stores) and passes that digest to commit(): the writer does not hash them a
-   * second time.
-   */
-  hashedByCaller?: boolean;
 }
 
 /** An in-progress blob. Exactly one of commit() or abort() must be called. */
@@ -39,11 +33,8 @@ export interface BlobWriter {
   write(chunk: Uint8Array): Promise<void>;
   /** Bytes written so far. */
   readonly size: number;
-  /**
-   * Verify, fsync and move into place; returns the committed blob. `digest` is required (and
-   * only allowed) with `hashedByCaller`.
-   */
-  commit(digest?: Digest): Promise<BlobInfo>;
+  /** Verify, fsync and move into place; returns the committed blob. */
+  commit(): Promise<BlobInfo>;
   /** Discard everything written. */
   abort(): Promise<void>;
 }

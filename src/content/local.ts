@@ -76,7 +76,7 @@ export class LocalContentStore implements ContentStore {
     if (!isDigestAlgorithm(algorithm)) throw invalid('ERR_DIGEST_ALGORITHM', `unsupported digest algorithm: ${algorithm}`);
     const tmp = path.join(this.ingestDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const fh = await fsp.open(tmp, 'wx', 0o644);
-    return new LocalBlobWriter(this, fh, tmp, opts.hashedByCaller ? undefined : new Digester(algorithm), opts);
+    return new LocalBlobWriter(this, fh, tmp, new Digester(algorithm), opts);
   }
 
   async put(data: Uint8Array, expected?: Digest): Promise<BlobInfo> {
@@ -184,8 +184,7 @@ class LocalBlobWriter implements BlobWriter {
     private readonly store: LocalContentStore,
     private readonly fh: fsp.FileHandle,
     private readonly tmp: string,
-    /** Undefined when the caller hashes the bytes itself (hashedByCaller). */
-    private readonly digester: Digester | undefined,
+    private readonly digester: Digester,
     private readonly opts: WriterOptions,
   ) {}
 
@@ -195,7 +194,7 @@ class LocalBlobWriter implements BlobWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.done) throw new Error('write after commit or abort');
-    this.digester?.update(chunk);
+    this.digester.update(chunk);
     this.written += chunk.length;
     let off = 0;
     while (off < chunk.length) {
@@ -204,15 +203,12 @@ class LocalBlobWriter implements BlobWriter {
     }
   }
 
-  async commit(callerDigest?: Digest): Promise<BlobInfo> {
+  async commit(): Promise<BlobInfo> {
     if (this.done) throw new Error('commit after commit or abort');
     this.done = true;
     const size = this.written;
     try {
-      if ((callerDigest === undefined) !== (this.digester !== undefined)) {
-        throw new Error('commit(digest) is for writers opened with hashedByCaller, and only for them');
-      }
-      const digest = callerDigest ? parseDigest(callerDigest).digest : this.digester!.digest();
+      const digest = this.digester.digest();
       if (this.opts.expectedSize !== undefined && size !== this.opts.expectedSize) {
         throw invalid('ERR_SIZE_MISMATCH', `size mismatch: expected ${this.opts.expectedSize} bytes, got ${size}`);
       }

@@ -173,7 +173,7 @@ export class Daemon {
             sizes,
           }),
         )
-        .add(...containerOpsRoutes({ containers, images, snapshots: storage.snapshots, content, execs, events, sizes }))
+        .add(...containerOpsRoutes({ containers, images, snapshots: storage.snapshots, execs, events, sizes }))
         .add(...absentRoutes());
       const api = new ApiServer(router);
       const trimmer = new IdleTrimmer();

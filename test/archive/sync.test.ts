@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { extractLayer } from '../../src/archive/extract.js';
 import { BackgroundSync } from '../../src/archive/sync.js';
@@ -32,7 +33,7 @@ describe('background sync', () => {
     const dir = await mkdtemp('/var/tmp/bt-sync-');
     try {
       const before = openFds();
-      const r = await extractLayer([busyboxTar()], `${dir}/fs`, { sync: true });
+      const r = await extractLayer(Readable.from([busyboxTar()]), `${dir}/fs`, { sync: true });
       assert.ok(r.entries > 5, `only ${r.entries} entries`);
       assert.deepEqual(readdirSync(`${dir}/fs/bin`).includes('busybox'), true);
       assert.equal(openFds(), before);

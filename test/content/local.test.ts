@@ -79,19 +79,4 @@ describe('local content store', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['store']);
   });
 
-  it('takes the digest from a caller that hashed the same bytes (hashedByCaller)', async (t) => {
-    const store = await LocalContentStore.open(await tempDir(t));
-    const data = Buffer.from('layer bytes');
-    const w = await store.writer({ hashedByCaller: true });
-    await w.write(data);
-    assert.deepEqual(await w.commit(sha(data)), { digest: sha(data), size: data.length });
-    assert.deepEqual(await store.read(sha(data)), data);
-    const w2 = await store.writer({ hashedByCaller: true });
-    await w2.write(data);
-    await assert.rejects(w2.commit(), /hashedByCaller/);
-    const w3 = await store.writer();
-    await w3.write(data);
-    await assert.rejects(w3.commit(sha(data)), /hashedByCaller/);
-    assert.deepEqual(await readdir(store.ingestDir), []);
-  });
 });
