@@ -701,8 +701,21 @@ export class ContainerService {
     if (rec.hostConfig.AutoRemove && !shouldRestart(rec, info.exitCode)) await this.removeLocked(rec, { force: true });
   }
 
-  /** The image name to show for a container: what the user typed, or the ID if the tag moved. */
-  imageName(rec: ContainerRecord): string {
+  /**
+   * The image name to show for a container: what the user typed, or the ID if the tag moved.
+   * A listing passes one `memo` for all its containers: most share a few image names, and
+   * parsing and resolving a reference per row was a third of `ps -a`'s time with 1000 of them.
+   */
+  imageName(rec: ContainerRecord, memo?: Map<string, string>): string {
+    const key = `${rec.config.Image ?? ''}\n${rec.image}`;
+    const known = memo?.get(key);
+    if (known !== undefined) return known;
+    const name = this.resolveImageName(rec);
+    memo?.set(key, name);
+    return name;
+  }
+
+  private resolveImageName(rec: ContainerRecord): string {
     const given = rec.config.Image ?? '';
     try {
       const ref = parseReference(given);

@@ -190,9 +190,10 @@ async function systemDf(deps: ContainerOpsDeps, res: ApiResponse): Promise<void>
     return { ...v, Containers: usedBy(d.record.id), SharedSize: shared };
   });
   const containerViews = [];
+  const names = new Map<string, string>();
   for (const c of containers) {
     const s = await deps.sizes(c);
-    containerViews.push(containerSummary(c, deps.containers.imageName(c), s));
+    containerViews.push(containerSummary(c, deps.containers.imageName(c, names), s));
   }
   res.json({
     LayersSize: [...layerSizes.values()].reduce((a, b) => a + b, 0),

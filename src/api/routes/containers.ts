@@ -72,7 +72,8 @@ async function list(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   }
   if (limit && limit > 0) recs = recs.slice(0, limit);
   const out = [];
-  for (const r of recs) out.push(containerSummary(r, deps.containers.imageName(r), size ? await deps.sizes(r) : undefined));
+  const imageNames = new Map<string, string>();
+  for (const r of recs) out.push(containerSummary(r, deps.containers.imageName(r, imageNames), size ? await deps.sizes(r) : undefined));
   res.json(out);
 }
 

@@ -3,8 +3,13 @@
  * HTML-safe escaping, time.Time.String(), and net.JoinHostPort.
  */
 
+/** Printable ASCII other than `"` and `\\`: what strconv.Quote leaves as it is. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** Go's strconv.Quote: printable runes kept, the rest escaped Go-style. */
 export function goStrconvQuote(s: string): string {
+  // Most values (commands in `ps`) are printable ASCII without quotes or backslashes.
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) as number;

@@ -8,8 +8,11 @@ export interface TabwriterOptions {
   padding?: number;
 }
 
+const LOW_SURROGATE = /[\udc00-\udfff]/;
+
 /** Characters (code points) in a string; a tight loop, since tables of thousands of rows call it per cell. */
 function width(s: string): number {
+  if (!LOW_SURROGATE.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
