@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { berth, docker, run, startDaemon, type RunResult, type TestDaemon } from '../helpers/daemon.js';
+import { berth, docker, run, startDaemon, timeless, type RunResult, type TestDaemon } from '../helpers/daemon.js';
 import { busyboxTar } from '../helpers/images.js';
 
 let d: TestDaemon;
@@ -14,14 +14,6 @@ async function both(args: string[], input?: string): Promise<{ b: RunResult; k: 
   const k = await docker(d, args, opts);
   const b = await berth(d, args, opts);
   return { b, k };
-}
-
-/**
- * Relative times ("Up 2 seconds", "3 seconds ago") move on between the two commands: compare
- * them as a placeholder, and column padding (which follows their width) as one space.
- */
-function timeless(text: string): string {
-  return text.replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes|hours))/g, '<t>').replace(/ {2,}/g, '  ');
 }
 
 async function same(args: string[], input?: string): Promise<RunResult> {

@@ -135,6 +135,15 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
 }
 
 /** `berth -H <daemon> ARGS` */
+/**
+ * Relative times ("Up 2 seconds", "3 seconds ago") move on between two commands run one after
+ * the other: compare them as a placeholder, and column padding (which follows their width) as
+ * one space.
+ */
+export function timeless(text: string): string {
+  return text.replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes|hours))/g, '<t>').replace(/ {2,}/g, '  ');
+}
+
 export function berth(d: Pick<TestDaemon, 'host'>, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<RunResult> {
   return run(BERTH, ['-H', d.host, ...args], opts);
 }
