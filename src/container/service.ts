@@ -380,7 +380,7 @@ export class ContainerService {
       }, delay);
       return;
     }
-    if (rec.hostConfig.AutoRemove) await this.removeLocked(rec, { force: true }).catch((e: unknown) => log.warn('auto-remove failed', { id, error: (e as Error).message }));
+    if (rec.hostConfig.AutoRemove) await this.removeLocked(rec, { force: true, auto: true }).catch((e: unknown) => log.warn('auto-remove failed', { id, error: (e as Error).message }));
   }
 
   // ---- stop / kill / restart / pause -------------------------------------------------
@@ -482,7 +482,12 @@ export class ContainerService {
     await this.ops.run(rec.id, () => this.removeLocked(rec, opts));
   }
 
-  private async removeLocked(rec: ContainerRecord, opts: { force: boolean }): Promise<void> {
+  /**
+   * `auto`: an auto-removal after an exit (`--rm`), whose waiter is the client of `docker run`:
+   * the runtime's cleanup may finish after it is told. An explicit removal waits for it, so the
+   * container's cgroup and bundle are gone when `docker rm` returns.
+   */
+  private async removeLocked(rec: ContainerRecord, opts: { force: boolean; auto?: boolean }): Promise<void> {
     if (!this.deps.store.get(rec.id)) return;
     const s = rec.state.status;
     if ((s === 'running' || s === 'paused' || s === 'restarting') && !opts.force) {
@@ -515,6 +520,7 @@ export class ContainerService {
     rec.state.status = 'removing';
     live.rotator?.stop();
     if (!live.runtimeClean) this.cleanRuntime(rec.id, live, runtime);
+    if (!opts.auto) await live.runtimeCleanup;
     unmountRootfs(this.dir(rec.id));
     await this.deps.snapshots.remove(rec.id).catch((e: unknown) => {
       if (!isKind(e, 'not-found')) throw e;
@@ -698,7 +704,7 @@ export class ContainerService {
     delete rec.state.conmonPid;
     await this.save(rec);
     this.event(rec, 'die', { exitCode: String(info.exitCode) });
-    if (rec.hostConfig.AutoRemove && !shouldRestart(rec, info.exitCode)) await this.removeLocked(rec, { force: true });
+    if (rec.hostConfig.AutoRemove && !shouldRestart(rec, info.exitCode)) await this.removeLocked(rec, { force: true, auto: true });
   }
 
   /**
