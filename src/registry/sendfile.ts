@@ -25,8 +25,15 @@ interface Thread {
 let thread: Thread | undefined;
 let nextId = 1;
 const waiting = new Map<number, (r: SendResult) => void>();
-/** Body bytes sent around Node's socket accounting, per response (for metrics and the access log). */
-const sentAside = new WeakMap<ServerResponse, number>();
+/**
+ * Bodies sent around Node's socket accounting, per response (for metrics and the access log):
+ * bytes sent and whether all of them went, known when the sendfile job has ended.
+ */
+export interface AsideBody {
+  bytes: number;
+  complete: boolean;
+}
+const sentAside = new WeakMap<ServerResponse, Promise<AsideBody>>();
 
 function startThread(): Thread {
   const { port1, port2 } = new MessageChannel();
@@ -74,14 +81,19 @@ export async function sendBody(res: ServerResponse, fh: FileHandle, offset: numb
   const job: SendJob = { id: nextId++, socketFd: dupFd(fd), fileFd: dupFd(fh.fd), offset, length };
   thread ??= startThread();
   const result = new Promise<SendResult>((resolve) => waiting.set(job.id, resolve));
+  sentAside.set(res, result.then((r) => ({ bytes: r.sent, complete: !r.error && r.sent === length })));
   thread.jobs.postMessage(job);
   Atomics.add(thread.wake, 0, 1);
   Atomics.notify(thread.wake, 0);
   const r = await result;
-  sentAside.set(res, r.sent);
   if (r.error) throw new Error(r.error);
 }
 
-export function bytesSentAside(res: ServerResponse): number {
-  return sentAside.get(res) ?? 0;
+/**
+ * The body this response sent with sendfile, once that job has ended (undefined when it sent
+ * none). A client that has all the bytes may close before the handler ends the response: the
+ * request is still a success, which only the job's outcome can tell.
+ */
+export function bodySentAside(res: ServerResponse): Promise<AsideBody> | undefined {
+  return sentAside.get(res);
 }

@@ -16,7 +16,7 @@ import { collectGarbage } from './gc.js';
 import { baseUrl, createServer, listen } from './httpserver.js';
 import { RegistryMetrics } from './metrics.js';
 import { matchRoute, scopesFor } from './routes.js';
-import { bytesSentAside } from './sendfile.js';
+import { bodySentAside, type AsideBody } from './sendfile.js';
 import { RegistryStorage } from './storage.js';
 import { UploadStore } from './uploads.js';
 
@@ -120,13 +120,13 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     metrics.inFlight++;
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     if (closing) res.setHeader('Connection', 'close');
-    res.once('close', () => {
+    const account = (aside: AsideBody | undefined) => {
       active--;
       metrics.inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const bytesIn = bodyBytes();
-      const bytesOut = sock.bytesWritten - outAtStart + bytesSentAside(res);
-      const status = res.writableFinished ? res.statusCode : 499;
+      const bytesOut = sock.bytesWritten - outAtStart + (aside?.bytes ?? 0);
+      const status = res.writableFinished || aside?.complete === true ? res.statusCode : 499;
       metrics.requests.inc({ route: note.route, method, code: String(status) });
       metrics.latency.observe({ route: note.route }, seconds);
       metrics.bytesIn.inc({}, bytesIn);
@@ -147,6 +147,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         server.closeIdleConnections();
         if (active === 0) drained?.();
       }
+    };
+    res.once('close', () => {
+      const aside = bodySentAside(res);
+      if (aside) void aside.then(account);
+      else account(undefined);
     });
     dispatch(req, res, method, note).catch((e: unknown) => writeError({ req, res, method }, e));
   }

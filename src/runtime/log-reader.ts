@@ -167,6 +167,11 @@ export async function* readLogs(logPath: string, o: LogReadOptions = {}): AsyncG
     if (!waker) return;
     for (;;) {
       const finalPass = stopped || o.signal?.aborted === true;
+      // Rotation is checked before reading: once a new file exists, conmon has reopened and
+      // writes no more to the old one, so the read below drains it completely. (Checked after
+      // the read, lines written between the read and the reopen were lost.)
+      const ino = await inodeOf(logPath);
+      const rotated = ino !== undefined && ino !== cursor?.ino;
       if (cursor) {
         for (const r of await cursor.read()) {
           const e = assembler.push(r);
@@ -175,9 +180,7 @@ export async function* readLogs(logPath: string, o: LogReadOptions = {}): AsyncG
           if (inRange(e)) yield e;
         }
       }
-      // Rotated: conmon has reopened (a new file exists), so the old one is complete; move on.
-      const ino = await inodeOf(logPath);
-      if (ino !== undefined && ino !== cursor?.ino) {
+      if (rotated) {
         await cursor?.close();
         cursor = await FileCursor.open(logPath);
         continue;
