@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { BerthError } from '../../src/core/errors.js';
 import { buildExecProcess, type ExecProcessOptions } from '../../src/runtime/spec-exec.js';
 import { resolveUser } from '../../src/runtime/user.js';
-import { collect, harness, newId, record, type ContainerUnderTest, type Harness } from './harness.js';
+import { collect, harness, newId, pokeUntil, record, type ContainerUnderTest, type Harness } from './harness.js';
 
 describe('exec', { timeout: 120_000 }, () => {
   let h: Harness;
@@ -62,14 +62,16 @@ describe('exec', { timeout: 120_000 }, () => {
       execId,
       attach: true,
       stdin: true,
-      process: processFor({ args: ['sh', '-c', 'stty size; read x; stty size; exit 7'], tty: true, consoleSize: [30, 100] }),
+      process: processFor({ args: ['sh', '-c', 'stty size; while read x; do [ "$x" = q ] && exit 7; stty size; done'], tty: true, consoleSize: [30, 100] }),
     });
     const stream = session.stream;
     assert.ok(stream);
     const out = record(stream);
     await out.waitFor('30 100');
     await h.rt.resizeExec(ctr.id, execId, 40, 120);
-    await stream.sendStdin('\n');
+    // conmon applies the new size asynchronously: ask the shell again until it sees it.
+    await pokeUntil(out, '40 120', () => stream.sendStdin('\n'));
+    await stream.sendStdin('q\n');
     assert.match((await out.done).stdout, /30 100\r\n[\s\S]*40 120\r\n/);
     assert.equal(await session.exitCode, 7);
   });

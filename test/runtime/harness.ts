@@ -64,6 +64,24 @@ export interface Recording {
   waitFor(text: string): Promise<void>;
 }
 
+/**
+ * Poke (e.g. send a newline to a shell loop that prints its tty size) until `text` shows up on
+ * stdout: for effects conmon applies asynchronously, like a resize. Bounded: 50 pokes, 100 ms apart.
+ */
+export async function pokeUntil(out: Recording, text: string, poke: () => Promise<void>): Promise<void> {
+  const shown = out.waitFor(text);
+  let seen = false;
+  void shown.then(
+    () => (seen = true),
+    () => undefined,
+  );
+  for (let i = 0; i < 50 && !seen; i++) {
+    await poke();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!seen) throw new Error(`"${text}" never showed up on stdout`);
+}
+
 /** Record an attach stream from its first frame (start it before anything can be printed). */
 export function record(stream: AttachStream): Recording {
   const frames: AttachFrame[] = [];

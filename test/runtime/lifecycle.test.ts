@@ -13,7 +13,7 @@ import type { LogEntry } from '../../src/runtime/contract.js';
 import { readLogs } from '../../src/runtime/log-reader.js';
 import { LogRotator } from '../../src/runtime/log-rotate.js';
 import { ContainerRuntime } from '../../src/runtime/supervisor.js';
-import { collect, harness, newId, record, type Harness } from './harness.js';
+import { collect, harness, newId, pokeUntil, record, type Harness } from './harness.js';
 
 describe('container lifecycle', { timeout: 120_000 }, () => {
   let h: Harness;
@@ -122,17 +122,20 @@ describe('container lifecycle', { timeout: 120_000 }, () => {
     });
 
     it('gives a tty with the initial console size and resizes it through the ctl FIFO', async () => {
-      const c = await h.create({ args: ['sh', '-c', 'stty size; read x; stty size; echo "err" >&2; exit 4'], tty: true, consoleSize: [30, 100] }, { stdin: true });
+      const loop = 'stty size; while read x; do [ "$x" = q ] && break; stty size; done; echo "err" >&2; exit 4';
+      const c = await h.create({ args: ['sh', '-c', loop], tty: true, consoleSize: [30, 100] }, { stdin: true });
       const stream = h.rt.attach(c.id);
       const out = record(stream);
       await h.rt.start(c.id);
       await out.waitFor('30 100');
       await h.rt.resize(c.id, 40, 120);
-      await stream.sendStdin('\n');
+      // conmon applies the new size asynchronously: ask the shell again until it sees it.
+      await pokeUntil(out, '40 120', () => stream.sendStdin('\n'));
+      await stream.sendStdin('q\n');
       assert.equal((await h.rt.waitExit(c.id)).exitCode, 4);
       const { stdout, stderr } = await out.done;
       assert.equal(stderr, '', 'a tty merges stderr into stdout');
-      assert.match(stdout, /30 100\r\n[\s\S]*40 120\r\nerr\r\n/);
+      assert.match(stdout, /30 100\r\n[\s\S]*40 120\r\n[\s\S]*err\r\n/);
       const logged: LogEntry[] = [];
       for await (const e of readLogs(c.logPath)) logged.push(e);
       assert.ok(logged.every((e) => e.stream === 'stdout'));
