@@ -147,8 +147,14 @@ export class ContainerService {
     this.deps.events.publish('container', action, rec.id, attrs);
   }
 
-  private async save(rec: ContainerRecord): Promise<void> {
-    await this.deps.store.save(rec);
+  /**
+   * Persist a record. `runState`: a run's start or end, saved without fsync. That state only
+   * matters to a berthd restarted on the same boot, which sees the page cache; after a power cut
+   * every container is dead and restore derives the state anew (conmon gone: exited). Saving
+   * it durably cost a disk flush on the path of every `run`.
+   */
+  private async save(rec: ContainerRecord, opts: { runState?: boolean } = {}): Promise<void> {
+    await this.deps.store.save(rec, { durable: opts.runState !== true });
   }
 
   /** Which containers use an image (for rmi conflicts), and the layers they stand on (for GC). */
@@ -279,7 +285,7 @@ export class ContainerService {
         manuallyStopped: false,
       };
       live.runStartedMs = Date.now();
-      await this.save(rec);
+      await this.save(rec, { runState: true });
       if (maxSize) {
         live.rotator = new LogRotator({ logPath: rec.logPath, ctlPath: runtime.paths(rec.id).ctl, maxSize, maxFiles });
         live.rotator.start();
@@ -363,7 +369,7 @@ export class ContainerService {
       finishedAt: rfc3339FromNs(info.finishedAtNs),
     };
     delete rec.state.conmonPid;
-    await this.save(rec);
+    await this.save(rec, { runState: true });
     if (info.oomKilled) this.event(rec, 'oom');
     this.event(rec, 'die', { exitCode: String(info.exitCode) });
     this.fire(id, restart ? ['next-exit'] : ['next-exit', 'not-running'], { StatusCode: info.exitCode, Error: null });

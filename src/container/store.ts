@@ -87,9 +87,10 @@ export class ContainerStore {
     if (this.byName.get(name) === id) this.byName.delete(name);
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
+  /** Write the record atomically; `durable: false` skips the fsyncs (the rename stays atomic). */
+  async save(rec: ContainerRecord, opts: { durable?: boolean } = {}): Promise<void> {
     await ensureDir(this.dir(rec.id), 0o710);
-    await writeJsonAtomic(path.join(this.dir(rec.id), 'config.json'), rec);
+    await writeJsonAtomic(path.join(this.dir(rec.id), 'config.json'), rec, { noSync: opts.durable === false });
     this.byId.set(rec.id, rec);
     this.byName.set(rec.name, rec.id);
   }
