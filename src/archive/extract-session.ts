@@ -4,10 +4,11 @@
  * the other thread, in parallel). With `splitFile`, the tar-split record of the stream is written
  * on the way (tar-split.ts). The caller removes the destination (and the record) when it throws.
  */
+import { closeSync } from 'node:fs';
 import { BerthError, errnoCode, internal, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits } from './contract.js';
 import { LayerExtractor, type ExtractStats } from './safe-extract.js';
-import { syncFilesystemOf } from './sync.js';
+import { openSyncHandle, syncFilesystem } from './sync.js';
 import { TarReader } from './tar-reader.js';
 import { TarSplitWriter } from './tar-split.js';
 
@@ -16,6 +17,11 @@ export interface SessionOptions {
   umask: number;
   /** syncfs after the last entry (see ExtractOptions.sync). */
   sync: boolean;
+  /**
+   * The descriptor to syncfs through, opened by the caller before the first write (sync.ts
+   * explains why it must be); without it the session opens its own when it starts.
+   */
+  syncFd?: number;
   /** Write the stream's tar-split record here (see ExtractOptions.splitFile). */
   splitFile?: string;
 }
@@ -24,12 +30,15 @@ export class ExtractSession {
   private readonly extractor: LayerExtractor;
   private readonly reader: TarReader;
   private readonly split: TarSplitWriter | undefined;
+  /** The descriptor this session opened for syncfs (closed at the end), if the caller gave none. */
+  private ownSyncFd: number | undefined;
 
   /** `dest` is the fresh, empty directory extractLayer has just created. */
   constructor(
     private readonly dest: string,
     private readonly opts: SessionOptions,
   ) {
+    if (opts.sync && opts.syncFd === undefined) this.ownSyncFd = openSyncHandle(dest);
     const split = opts.splitFile === undefined ? undefined : new TarSplitWriter(opts.splitFile, dest);
     this.split = split;
     this.extractor = new LayerExtractor(dest, opts.limits, opts.umask, split);
@@ -45,14 +54,22 @@ export class ExtractSession {
     this.guard(() => this.reader.end());
     const stats = this.guard(() => this.extractor.finish());
     if (this.split) this.guard(() => this.split?.finish());
-    if (this.opts.sync) this.guard(() => syncFilesystemOf(this.dest));
+    if (this.opts.sync) this.guard(() => syncFilesystem((this.opts.syncFd ?? this.ownSyncFd) as number));
+    this.releaseSyncFd();
     return stats;
+  }
+
+  private releaseSyncFd(): void {
+    if (this.ownSyncFd === undefined) return;
+    closeSync(this.ownSyncFd);
+    this.ownSyncFd = undefined;
   }
 
   /** Release what is open; the caller then removes `dest`. */
   abort(): void {
     this.extractor.abort();
     this.split?.abort();
+    this.releaseSyncFd();
   }
 
   private guard<T>(fn: () => T): T {

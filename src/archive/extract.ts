@@ -140,9 +140,19 @@ class Batcher {
 }
 
 function viaWorker(source: AsyncIterable<Uint8Array>, dest: string, session: SessionOptions, digester: Digester): Promise<ExtractStats> {
-  const init: WorkerInit = { dest, session };
-  // execArgv: [] because the caller's flags (--input-type, --eval, ...) may not be valid in a worker
-  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: init, execArgv: [] });
+  // With sync, the disk flushes what is written while the rest arrives, and the worker's final
+  // syncfs, through the same descriptor (opened before any write), only waits for the tail.
+  // Made first: if it cannot be made, nothing else has started.
+  const flusher = session.sync ? new BackgroundSync(dest) : undefined;
+  const init: WorkerInit = { dest, session: flusher ? { ...session, syncFd: flusher.fd } : session };
+  let worker: Worker;
+  try {
+    // execArgv: [] because the caller's flags (--input-type, --eval, ...) may not be valid in a worker
+    worker = new Worker(new URL('./extract-worker.js', import.meta.url), { workerData: init, execArgv: [] });
+  } catch (e) {
+    void flusher?.halt().catch(() => undefined).finally(() => flusher.close());
+    throw e;
+  }
   let inflight = 0;
   let failure: BerthError | undefined;
   let wake: (() => void) | undefined;
@@ -181,10 +191,7 @@ function viaWorker(source: AsyncIterable<Uint8Array>, dest: string, session: Ses
   };
 
   const run = async (): Promise<ExtractStats> => {
-    // With sync, the disk flushes what is written while the rest arrives; the worker's final
-    // syncfs then only waits for the tail (the same durability, most of its cost overlapped).
-    const flusher = session.sync ? new BackgroundSync(dest) : undefined;
-    let stopping: Promise<void> | undefined;
+    let halted: Promise<void> | undefined;
     try {
       for await (const chunk of source) {
         if (failure) throw failure;
@@ -194,17 +201,21 @@ function viaWorker(source: AsyncIterable<Uint8Array>, dest: string, session: Ses
       const last = batcher.flush();
       if (last) await send(last);
       if (failure) throw failure;
-      stopping = flusher?.stop();
+      halted = flusher?.halt();
+      halted?.catch(() => undefined); // raised below, once the worker is done
       const done = new Promise<ExtractStats>((resolve, reject) => (settle = { resolve, reject }));
       worker.postMessage({ end: true } satisfies ToWorker);
-      return await done;
+      const stats = await done;
+      await halted; // a flush that failed before the final syncfs fails the extraction
+      return stats;
     } catch (e) {
       // stop the worker cleanly (it closes its file) before the caller removes dest
       worker.postMessage({ abort: true } satisfies ToWorker);
       throw e;
     } finally {
-      await (stopping ?? flusher?.stop());
+      await (halted ?? flusher?.halt())?.catch(() => undefined);
       await exited;
+      flusher?.close(); // the worker's final syncfs used it
     }
   };
   return run();

@@ -4,12 +4,13 @@
  * and leaves no descriptor behind, and that a durable extraction through the worker uses it.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { closeSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { extractLayer } from '../../src/archive/extract.js';
 import { BackgroundSync } from '../../src/archive/sync.js';
+import { BerthError } from '../../src/core/errors.js';
 import { busyboxTar } from '../helpers/images.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -21,9 +22,24 @@ describe('background sync', () => {
       const before = openFds();
       const bg = new BackgroundSync(dir, 5);
       await new Promise((r) => setTimeout(r, 50));
-      await bg.stop();
-      await bg.stop(); // idempotent
+      await bg.halt();
+      await bg.halt(); // idempotent
+      bg.close();
+      bg.close();
       assert.equal(openFds(), before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a flush that failed, which the final syncfs would no longer see', async () => {
+    const dir = await mkdtemp('/var/tmp/bt-sync-');
+    try {
+      const bg = new BackgroundSync(dir, 5);
+      // A descriptor that stops working makes the next flush fail (EBADF), as a disk error would.
+      closeSync(bg.fd);
+      await new Promise((r) => setTimeout(r, 50));
+      await assert.rejects(bg.halt(), (e: unknown) => e instanceof BerthError && e.code === 'ERR_LAYER_SYNC' && /write error/.test(e.message));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
