@@ -20,7 +20,7 @@ import type { ExitInfo, OciSpec } from '../runtime/contract.js';
 import { LogRotator } from '../runtime/log-rotate.js';
 import type { ContainerRuntime } from '../runtime/supervisor.js';
 import { liveConmonPid } from '../runtime/recover.js';
-import { writeFileAtomic } from '../core/fsutil.js';
+import { exists, writeFileAtomic } from '../core/fsutil.js';
 import type { Snapshotter } from '../snapshot/contract.js';
 import { mountRootfs, prepareSpec, unmountRootfs } from './bundle.js';
 import type { ContainerRecord, ContainerState, CreateRequest } from './contract.js';
@@ -148,10 +148,10 @@ export class ContainerService {
   }
 
   /**
-   * Persist a record. `runState`: a run's start or end, saved without fsync. That state only
-   * matters to a berthd restarted on the same boot, which sees the page cache; after a power cut
-   * every container is dead and restore derives the state anew (conmon gone: exited). Saving
-   * it durably cost a disk flush on the path of every `run`.
+   * Persist a record. `runState`: a run's start or end, saved without the directory fsync (the
+   * content is still synced, so the record is never torn). That the newest state survives a
+   * power cut does not matter: every container is dead then, and restore derives the state anew
+   * (conmon gone: exited). The second flush cost time on the path of every `run`.
    */
   private async save(rec: ContainerRecord, opts: { runState?: boolean } = {}): Promise<void> {
     await this.deps.store.save(rec, { durable: opts.runState !== true });
@@ -642,7 +642,8 @@ export class ContainerService {
    * that happened while berthd was down, then apply restart policies.
    */
   async restore(): Promise<void> {
-    await this.sweepOrphans();
+    // Best effort: a missing runtime binary must not keep berthd from starting.
+    await this.sweepOrphans().catch((e: unknown) => log.warn('could not look for runtime leftovers', { error: (e as Error).message }));
     for (const rec of this.deps.store.all()) {
       try {
         await this.ops.run(rec.id, () => this.restoreOne(rec));
@@ -659,12 +660,18 @@ export class ContainerService {
 
   /**
    * Runtime leftovers of containers that no longer have a record: a daemon stopped or killed
-   * while a background cleanup (cleanRuntime) was running. Every runtime shares the exec-root,
-   * and one that never knew the ID skips it without a spawn.
+   * while a background cleanup (cleanRuntime) was running. Only IDs without any directory in
+   * the data-root count: a record that could not be read is left in place by the store, and its
+   * container must not be killed for that. Every runtime shares the exec-root, and one that never
+   * knew the ID skips it without a spawn.
    */
   private async sweepOrphans(): Promise<void> {
     const fallback = await this.deps.runtime(this.deps.defaultRuntime);
-    const orphans = (await fallback.bundles()).filter((id) => !id.startsWith('.') && !this.deps.store.get(id));
+    const orphans: string[] = [];
+    for (const id of await fallback.bundles()) {
+      if (id.startsWith('.') || this.deps.store.get(id)) continue;
+      if (!(await exists(this.deps.store.dir(id)))) orphans.push(id);
+    }
     if (orphans.length === 0) return;
     const runtimes = await Promise.all(Object.keys(this.deps.runtimes).map((name) => this.deps.runtime(name).catch(() => undefined)));
     for (const id of orphans) {

@@ -87,10 +87,13 @@ export class ContainerStore {
     if (this.byName.get(name) === id) this.byName.delete(name);
   }
 
-  /** Write the record atomically; `durable: false` skips the fsyncs (the rename stays atomic). */
+  /**
+   * Write the record atomically. `durable: false`: the content is synced but not the directory,
+   * so after a power cut the record is the previous or the new one, complete either way.
+   */
   async save(rec: ContainerRecord, opts: { durable?: boolean } = {}): Promise<void> {
     await ensureDir(this.dir(rec.id), 0o710);
-    await writeJsonAtomic(path.join(this.dir(rec.id), 'config.json'), rec, { noSync: opts.durable === false });
+    await writeJsonAtomic(path.join(this.dir(rec.id), 'config.json'), rec, { noDirSync: opts.durable === false });
     this.byId.set(rec.id, rec);
     this.byName.set(rec.name, rec.id);
   }

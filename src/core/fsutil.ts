@@ -28,6 +28,11 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Skip the fsyncs (for files that can be regenerated, where speed matters more). */
   noSync?: boolean;
+  /**
+   * Sync the content but not the directory: after a power cut the name holds the old or the new
+   * content, both complete (only the rename itself may be lost).
+   */
+  noDirSync?: boolean;
 }
 
 /** Write to a temporary sibling, fsync, rename over the target, fsync the directory. */
@@ -49,7 +54,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await fsp.rm(tmp, { force: true });
     throw e;
   }
-  if (!opts.noSync) await fsyncDir(path.dirname(target));
+  if (!opts.noSync && !opts.noDirSync) await fsyncDir(path.dirname(target));
 }
 
 export async function writeJsonAtomic(target: string, value: unknown, opts: AtomicWriteOptions = {}): Promise<void> {

@@ -4,7 +4,7 @@
  * policies apply while it runs and when it starts; a kill at any moment corrupts nothing.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { berth, docker, run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -156,20 +156,32 @@ describe('live restore', () => {
     try {
       const kept = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
       const orphan = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
+      const unreadable = (await ok(d, ['run', '-d', 'busybox', 'sleep', '1000'])).trim();
       const keptPid = (await inspect(d, kept)).State.Pid;
       const orphanPid = (await inspect(d, orphan)).State.Pid;
+      const unreadablePid = (await inspect(d, unreadable)).State.Pid;
       await d.kill();
       // What a kill between the record's removal and the runtime's cleanup leaves: a runtime
       // record and a bundle, no container record.
       await run('umount', ['-l', join(d.dataRoot, 'containers', orphan, 'rootfs')]);
       await run('rm', ['-rf', join(d.dataRoot, 'containers', orphan)]);
+      // A record the store cannot read is not an orphan: its container must survive.
+      const record = join(d.dataRoot, 'containers', unreadable, 'config.json');
+      const saved = readFileSync(record);
+      writeFileSync(record, '{ not json');
       d = await startDaemon(undefined, { dir: d.dir, keepDir: true });
       const runcIds = (await run('runc', ['--root', join(d.execRoot, 'runtime', 'runc'), 'list', '-q'])).stdout.split('\n').filter(Boolean);
-      assert.deepEqual(runcIds, [kept]);
-      assert.deepEqual(readdirSync(join(d.execRoot, 'containers')), [kept]);
+      assert.deepEqual(runcIds.sort(), [kept, unreadable].sort());
+      assert.deepEqual(readdirSync(join(d.execRoot, 'containers')).sort(), [kept, unreadable].sort());
       await until('the orphan to be killed', async () => !alive(orphanPid));
       assert.equal(alive(keptPid), true);
+      assert.equal(alive(unreadablePid), true);
       assert.equal((await inspect(d, kept)).State.Status, 'running');
+      // Repaired, it is re-adopted at the next start (and removed with the others below).
+      writeFileSync(record, saved);
+      await d.stop();
+      d = await startDaemon(undefined, { dir: d.dir, keepDir: true });
+      assert.equal((await inspect(d, unreadable)).State.Status, 'running');
     } finally {
       await cleanup(d);
     }
