@@ -28,6 +28,7 @@
  *   ERR_LAYER_DEST_EXISTS        the destination directory already exists (conflict)
  *   ERR_LAYER_WRITE              an unexpected filesystem error (internal)
  *   ERR_LAYER_SPLIT_CORRUPT      the tree no longer matches its tar-split record (internal)
+ *   ERR_LAYER_SYNC               a flush to disk failed while the layer was written (internal)
  *   ERR_NO_SPACE                 the disk is full (unavailable)
  *   ERR_COMPRESSION_CORRUPT      the compressed stream is damaged
  *   ERR_COMPRESSION_UNSUPPORTED  a compression berth cannot read

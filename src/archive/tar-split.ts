@@ -31,7 +31,7 @@
  */
 import * as fs from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
-import { errnoCode, internal } from '../core/errors.js';
+import { BerthError, errnoCode, internal } from '../core/errors.js';
 
 const MAGIC = Buffer.from('BERTHTS1');
 const END_MAGIC = Buffer.from('BERTHTSE');
@@ -340,9 +340,9 @@ export async function* readTarSplit(splitFile: string, fsRoot: string): AsyncGen
   const root = await realpath(fsRoot);
   let fh: FileHandle;
   try {
-    fh = await open(splitFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    fh = await openRecordFile(splitFile, fail);
   } catch (e) {
-    throw fail(`cannot open it: ${(e as Error).message}`);
+    throw e instanceof BerthError ? e : fail(`cannot open it: ${(e as Error).message}`);
   }
   let saved: FileHandle | undefined;
   const queue: Step[] = [];
@@ -363,14 +363,15 @@ export async function* readTarSplit(splitFile: string, fsRoot: string): AsyncGen
     const index = await at(endAt + 9, 16 * count);
     const moved = new Map<number, number>();
     for (let i = 0; i < count; i++) moved.set(getU64(index, 16 * i), getU64(index, 16 * i + 8));
-    if (moved.size > 0) saved = await open(savedFileOf(splitFile), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    if (moved.size > 0) saved = await openRecordFile(savedFileOf(splitFile), fail);
 
     const out = new Output();
     let payloads = 0;
     let queued = 0;
+    const dirs = new DirCheck(root);
     for await (const step of steps(new RecordSource(fh, MAGIC.length, endAt, fail), (path, size, ordinal) => {
       const offset = moved.get(ordinal);
-      return fetch(root, path, size, offset === undefined ? undefined : { fh: saved as FileHandle, offset }, fail);
+      return fetch(dirs, path, size, offset === undefined ? undefined : { fh: saved as FileHandle, offset }, fail);
     })) {
       queue.push(step);
       if ('payload' in step) payloads++;
@@ -417,10 +418,10 @@ async function* steps(src: RecordSource, fetchPayload: (path: string, size: numb
 }
 
 /** Open a payload (from fs/ or, when it was replaced, the saved file); read it whole if small. */
-async function fetch(root: string, path: string, size: number, saved: { fh: FileHandle; offset: number } | undefined, fail: (m: string) => Error): Promise<Payload> {
+async function fetch(dirs: DirCheck, path: string, size: number, saved: { fh: FileHandle; offset: number } | undefined, fail: (m: string) => Error): Promise<Payload> {
   const short = () => fail(saved ? `the saved content of "${path}" is missing` : `"${path}" became shorter while it was read`);
   if (!saved && !plainPath(path)) throw fail(`refusing the recorded path "${path}"`);
-  const fh = saved ? saved.fh : await openPayload(root, path, size, fail);
+  const fh = saved ? saved.fh : await openPayload(dirs, path, size, fail);
   const pos = saved ? saved.offset : 0;
   if (size > WHOLE) return { fh, own: !saved, pos, size, short };
   try {
@@ -468,8 +469,45 @@ function* put(bytes: Buffer, out: Output): Generator<Buffer> {
   }
 }
 
+/** A record file of the snapshot (layer.split, its .saved): a regular file, opened without following or blocking. */
+async function openRecordFile(file: string, fail: (m: string) => Error): Promise<FileHandle> {
+  const fh = await open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw fail(`${file} is not a regular file`);
+  }
+  return fh;
+}
+
+/**
+ * Directories of the snapshot, checked once each before any file in them is opened: each must
+ * resolve to itself under the root, so a directory swapped for a symlink (a tampered snapshot)
+ * cannot make the open below touch anything outside, not even a device whose open has effects.
+ */
+class DirCheck {
+  private readonly known = new Map<string, Promise<boolean>>();
+
+  constructor(readonly root: string) {}
+
+  inside(dir: string): Promise<boolean> {
+    let p = this.known.get(dir);
+    if (p === undefined) {
+      const want = dir === '' ? this.root : `${this.root}/${dir}`;
+      p = realpath(want).then(
+        (real) => real === want,
+        () => false,
+      );
+      this.known.set(dir, p);
+    }
+    return p;
+  }
+}
+
 /** Open fs/`path` for reading, refusing anything but the regular file of that size inside root. */
-async function openPayload(root: string, path: string, size: number, fail: (m: string) => Error): Promise<FileHandle> {
+async function openPayload(dirs: DirCheck, path: string, size: number, fail: (m: string) => Error): Promise<FileHandle> {
+  const root = dirs.root;
+  const slash = path.lastIndexOf('/');
+  if (!(await dirs.inside(slash < 0 ? '' : path.slice(0, slash)))) throw fail(`"${path}" leads outside the layer or is missing`);
   let file: FileHandle;
   try {
     // O_NONBLOCK: a fifo put in the file's place must not hang the open
