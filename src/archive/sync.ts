@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { internal } from '../core/errors.js';
+import { Mutex } from '../core/mutex.js';
 import { syncfs, syncfsAsync } from '../sys/libc.js';
 
 /** A descriptor on the filesystem of `dir`, for syncfs; open it before writing. */
@@ -30,6 +31,13 @@ export function syncFilesystem(fd: number): void {
  * A failure seen here is kept and reported by halt(): the kernel reports a writeback error to
  * each descriptor once, so the final syncfs on the same descriptor would not see it again.
  */
+/**
+ * One background syncfs at a time in the whole process: each occupies a thread of libuv's small
+ * pool (4) for as long as the disk takes, and syncfs flushes the whole filesystem anyway, so
+ * concurrent imports share the flushing instead of starving every other fs call of the daemon.
+ */
+const flushing = new Mutex();
+
 export class BackgroundSync {
   /** Open before the first write (see the module comment); shared with the final syncfs. */
   readonly fd: number;
@@ -50,9 +58,11 @@ export class BackgroundSync {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      await syncfsAsync(this.fd).catch(() => {
-        this.failed = true;
-      });
+      await flushing
+        .run(() => (this.stopped ? undefined : syncfsAsync(this.fd)))
+        .catch(() => {
+          this.failed = true;
+        });
       if (!this.stopped) await new Promise((r) => setTimeout(r, this.pauseMs));
     }
   }
