@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 4000));
   const idle = rssMB(berthd.pid);
   const dockerd = await startDockerd(base);
-  const rows = [['import of the rootfs', 'size', 'GNU tar -x', 'GNU tar -x + sync', 'berth import', 'berth MB/s', 'vs GNU tar', 'vs tar + sync', ...(dockerd ? ['docker import (dockerd)', 'berth vs dockerd'] : [])]];
+  const rows = [['import of the rootfs', 'size', 'GNU tar -x', 'GNU tar -x + sync', 'berth import', 'berth MB/s', 'vs GNU tar', 'vs tar + sync', 'docker import → berthd (vs GNU tar)', ...(dockerd ? ['docker import (dockerd)', 'berth vs dockerd'] : [])]];
   for (const [label, file, tarFlags] of [
     ['plain tar', rootfs.tar, '-xf'],
     ['gzip', rootfs.gz, '-xzf'],
@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     const tarTimes: number[] = [];
     const tarSyncTimes: number[] = [];
     const berthTimes: number[] = [];
+    // The same daemon through the docker CLI (a Go client: fast start, cheap streaming).
+    const viaDockerTimes: number[] = [];
+    const viaDockerEnv = { ...process.env, DOCKER_HOST: berthd.host };
     const dockerTimes: number[] = [];
     const dockerEnv = dockerd ? { ...process.env, DOCKER_HOST: dockerd.host } : process.env;
     for (let i = 0; i < runs; i++) {
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
       berthTimes.push(timeCommand(BERTH, ['-H', berthd.host, 'import', file, `bench/import:${i}`]));
       timeCommand(BERTH, ['-H', berthd.host, 'rmi', `bench/import:${i}`]);
+      viaDockerTimes.push(timeCommand('docker', ['import', file, `bench/import:${i}`], viaDockerEnv));
+      timeCommand(BERTH, ['-H', berthd.host, 'rmi', `bench/import:${i}`]);
       if (dockerd) {
         dockerTimes.push(timeCommand('docker', ['import', file, `bench/import:${i}`], dockerEnv));
         timeCommand('docker', ['rmi', `bench/import:${i}`], dockerEnv);
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
     const t = median(tarTimes);
     const ts = median(tarSyncTimes);
     const b = median(berthTimes);
+    const v = median(viaDockerTimes);
     const dk = dockerTimes.length ? median(dockerTimes) : undefined;
     rows.push([
       label,
@@ -85,9 +91,10 @@ async function main(): Promise<void> {
       `${(size / 1e6 / b).toFixed(0)}`,
       `${(t / b).toFixed(2)}x`,
       `${(ts / b).toFixed(2)}x`,
+      `${v.toFixed(2)} s (${(t / v).toFixed(2)}x)`,
       ...(dk !== undefined ? [`${dk.toFixed(2)} s`, `${(dk / b).toFixed(2)}x`] : []),
     ]);
-    process.stderr.write(`${label}: tar ${tarTimes.map((x) => x.toFixed(2)).join('/')} berth ${berthTimes.map((x) => x.toFixed(2)).join('/')} docker ${dockerTimes.map((x) => x.toFixed(2)).join('/')}\n`);
+    process.stderr.write(`${label}: tar ${tarTimes.map((x) => x.toFixed(2)).join('/')} berth ${berthTimes.map((x) => x.toFixed(2)).join('/')} docker→berthd ${viaDockerTimes.map((x) => x.toFixed(2)).join('/')} docker ${dockerTimes.map((x) => x.toFixed(2)).join('/')}\n`);
   }
   // berthd trims its memory 3 s after the last request.
   await new Promise((r) => setTimeout(r, 4000));
