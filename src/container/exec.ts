@@ -8,8 +8,9 @@ import { conflict, invalid, notFound } from '../core/errors.js';
 import { logger } from '../core/log.js';
 import type { AttachStream } from '../runtime/attach.js';
 import { hostSpecFacts } from '../runtime/facts.js';
-import { readFileInRoot } from '../runtime/rootfs-path.js';
+import { readFileInRoot, resolveContainerPath } from '../runtime/rootfs-path.js';
 import { buildExecProcess } from '../runtime/spec-exec.js';
+import { checkWorkingDir } from '../runtime/spec-process.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ContainerService } from './service.js';
 
@@ -58,13 +59,15 @@ export class ExecManager {
     return e;
   }
 
-  create(ref: string, config: ExecConfig): string {
+  async create(ref: string, config: ExecConfig): Promise<string> {
     const rec = this.containers.resolve(ref);
     if (rec.state.status === 'paused') throw conflict('ERR_PAUSED', `Container ${rec.id} is paused, unpause the container before exec`);
     if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`);
     if (!config.Cmd || config.Cmd.length === 0) throw invalid('ERR_NO_EXEC_COMMAND', 'No exec command specified');
-    if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
-      throw invalid('ERR_WORKDIR', `the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    if (config.WorkingDir) {
+      // Refused here with a 400 the client shows; start checks again (the rootfs may change).
+      const rootfs = (await this.containers.runningSpec(rec)).root.path;
+      checkWorkingDir(config.WorkingDir, await resolveContainerPath(rootfs, config.WorkingDir));
     }
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, { id, containerId: rec.id, config, running: false, exitCode: null, pid: 0, started: false });
@@ -93,7 +96,8 @@ export class ExecManager {
       hostname: rec.config.Hostname ?? rec.id.slice(0, 12),
       tty: c.Tty === true,
       ...(c.ConsoleSize && c.ConsoleSize[0] > 0 ? { consoleSize: c.ConsoleSize } : {}),
-      ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+      // A symlink in the image must not lead exec -w under /proc/<pid>/fd either (CVE-2024-21626).
+      ...(c.WorkingDir ? { workingDir: c.WorkingDir, workingDirResolved: await resolveContainerPath(rootfs, c.WorkingDir) } : {}),
       ...(user ? { user } : {}),
       ...(c.Privileged ? { privilegedCapabilities: (await hostSpecFacts()).capabilities } : {}),
     });

@@ -19,6 +19,8 @@ export interface ExecProcessOptions {
   consoleSize?: [number, number];
   /** `exec -w`; default the container's working directory. */
   workingDir?: string;
+  /** Where `workingDir` leads inside the rootfs, symlinks followed (checked like a run's). */
+  workingDirResolved?: string;
   /** `exec -u`, already resolved (see resolveUser). */
   user?: OciUser;
   /** `exec --privileged`: the host's grantable capabilities (SpecFacts.capabilities). */
@@ -30,7 +32,7 @@ export function buildExecProcess(container: OciProcess, o: ExecProcessOptions): 
   const p: OciProcess = structuredClone(container);
   p.args = [...o.args];
   p.env = replaceOrAppendEnv(containerEnv(o.containerEnv, o.hostname, tty), o.env ?? []);
-  p.cwd = o.workingDir ? checkWorkingDir(o.workingDir) : container.cwd;
+  p.cwd = o.workingDir ? checkWorkingDir(o.workingDir, o.workingDirResolved) : container.cwd;
   p.terminal = tty;
   if (tty) p.consoleSize = { height: o.consoleSize?.[0] ?? 0, width: o.consoleSize?.[1] ?? 0 };
   else delete p.consoleSize;

@@ -218,7 +218,8 @@ describe('bad container input', () => {
     assert.deepEqual(mountsUnder(d.dataRoot), []);
     // The runtime's cleanup of an exited container (runc delete, its bundle) runs in the
     // background after the removal is reported: give it a bounded moment.
-    const bundles = () => readdirSync(join(d.execRoot, 'containers')).filter((n) => !n.startsWith('.'));
+    const dir = join(d.execRoot, 'containers');
+    const bundles = () => (existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')) : []);
     for (let i = 0; i < 50 && bundles().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(bundles(), []);
   };
@@ -284,6 +285,20 @@ describe('bad container input', () => {
     assert.notEqual(r2.code, 0);
     assert.equal((await docker(d, ['ps', '-aq'])).stdout, '');
     await noLeftovers();
+  });
+
+  it('refuses exec -w through a symlink that leads under /proc/self/fd (CVE-2024-21626)', async () => {
+    await ok(['run', '-d', '--name', 'fdlink', 'busybox', 'sh', '-c', 'ln -s /proc/self/fd/7 /tmp/fdlink; ln -s /etc /tmp/etclink; sleep 1000']);
+    try {
+      for (let i = 0; i < 50 && (await docker(d, ['exec', 'fdlink', 'test', '-L', '/tmp/etclink'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const r = await docker(d, ['exec', '-w', '/tmp/fdlink', 'fdlink', 'pwd']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /CVE-2024-21626/);
+      // A harmless symlink is followed as the container would.
+      assert.equal(await ok(['exec', '-w', '/tmp/etclink', 'fdlink', 'pwd']), '/etc\n');
+    } finally {
+      await ok(['rm', '-f', 'fdlink']);
+    }
   });
 
   it('creates a missing working directory like Docker', async () => {

@@ -282,7 +282,7 @@ export function containerRoutes(deps: ContainerRoutesDeps): Route[] {
       handler: async (req, res) => {
         const body = await req.json<ExecConfig>();
         if (!body) throw invalid('ERR_BAD_JSON', 'exec config cannot be empty');
-        res.json({ Id: execs.create(id(req), body) }, 201);
+        res.json({ Id: await execs.create(id(req), body) }, 201);
       },
     },
     { method: 'POST', pattern: '/exec/{id}/start', handler: (req, res) => execStart(deps, req, res) },
