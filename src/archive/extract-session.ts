@@ -8,7 +8,8 @@ import { closeSync } from 'node:fs';
 import { BerthError, errnoCode, internal, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits } from './contract.js';
 import { LayerExtractor, type ExtractStats } from './safe-extract.js';
-import { openSyncHandle, syncFilesystem } from './sync.js';
+import { syncfs } from '../sys/libc.js';
+import { openSyncHandle } from './sync.js';
 import { TarReader } from './tar-reader.js';
 import { TarSplitWriter } from './tar-split.js';
 
@@ -54,7 +55,7 @@ export class ExtractSession {
     this.guard(() => this.reader.end());
     const stats = this.guard(() => this.extractor.finish());
     if (this.split) this.guard(() => this.split?.finish());
-    if (this.opts.sync) this.guard(() => syncFilesystem((this.opts.syncFd ?? this.ownSyncFd) as number));
+    if (this.opts.sync) this.guard(() => syncfs((this.opts.syncFd ?? this.ownSyncFd) as number));
     this.releaseSyncFd();
     return stats;
   }

@@ -7,9 +7,10 @@
  * asked for one) is removed: nothing partial stays.
  */
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { Digester } from '../core/digest.js';
+import { exists } from '../core/fsutil.js';
 import { BerthError, errnoCode, invalid, toBerthError } from '../core/errors.js';
 import type { ExtractLimits, ExtractOptions, ExtractResult } from './contract.js';
 import { ExtractSession, type SessionOptions } from './extract-session.js';
@@ -59,13 +60,13 @@ export async function extractLayer(source: AsyncIterable<Uint8Array>, dest: stri
     sync: opts.sync ?? false,
     ...(opts.splitFile !== undefined ? { splitFile: opts.splitFile } : {}),
   };
-  const exists = (path: string) => new BerthError('conflict', 'ERR_LAYER_DEST_EXISTS', `cannot extract into ${path}: it already exists`);
+  const alreadyThere = (path: string) => new BerthError('conflict', 'ERR_LAYER_DEST_EXISTS', `cannot extract into ${path}: it already exists`);
   const ours = opts.splitFile === undefined ? [dest] : [dest, opts.splitFile, savedFileOf(opts.splitFile)];
-  for (const path of ours.slice(1)) if (await lstat(path).then(() => true, () => false)) throw exists(path);
+  for (const path of ours.slice(1)) if (await exists(path)) throw alreadyThere(path);
   try {
     await mkdir(dest, { mode: 0o755 });
   } catch (e) {
-    if (errnoCode(e) === 'EEXIST') throw exists(dest);
+    if (errnoCode(e) === 'EEXIST') throw alreadyThere(dest);
     throw toBerthError(e);
   }
   const digester = new Digester('sha256');

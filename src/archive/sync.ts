@@ -9,17 +9,19 @@
 import { closeSync, openSync } from 'node:fs';
 import { internal } from '../core/errors.js';
 import { Mutex } from '../core/mutex.js';
-import { syncfs, syncfsAsync } from '../sys/libc.js';
+import { syncfsAsync } from '../sys/libc.js';
 
 /** A descriptor on the filesystem of `dir`, for syncfs; open it before writing. */
 export function openSyncHandle(dir: string): number {
   return openSync(dir, 'r');
 }
 
-/** syncfs through a descriptor from openSyncHandle (throws the errno, e.g. EIO or ENOSPC). */
-export function syncFilesystem(fd: number): void {
-  syncfs(fd);
-}
+/**
+ * One background syncfs at a time in the whole process: each occupies a thread of libuv's small
+ * pool (4) for as long as the disk takes, and syncfs flushes the whole filesystem anyway, so
+ * concurrent imports share the flushing instead of starving every other fs call of the daemon.
+ */
+const flushing = new Mutex();
 
 /**
  * Writeback while a layer is still being written: syncfs(2) over and over on libuv's thread pool,
@@ -31,13 +33,6 @@ export function syncFilesystem(fd: number): void {
  * A failure seen here is kept and reported by halt(): the kernel reports a writeback error to
  * each descriptor once, so the final syncfs on the same descriptor would not see it again.
  */
-/**
- * One background syncfs at a time in the whole process: each occupies a thread of libuv's small
- * pool (4) for as long as the disk takes, and syncfs flushes the whole filesystem anyway, so
- * concurrent imports share the flushing instead of starving every other fs call of the daemon.
- */
-const flushing = new Mutex();
-
 export class BackgroundSync {
   /** Open before the first write (see the module comment); shared with the final syncfs. */
   readonly fd: number;
