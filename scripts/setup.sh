@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 #          busybox-static (the offline busybox image), iptables/iproute2 (networking), tini (--init)
 # tests:   skopeo and umoci (independent image checks), docker-registry (distribution 2.8.2, the
 #          reference registry), apache2-utils (htpasswd), containerd (ctr pulls from berth registry),
-#          curl, socat, python3, openssl
+#          curl, socat, python3, openssl, strace (watches berthd's syncfs calls)
 # bench:   debootstrap (the import benchmark's Debian rootfs)
 PACKAGES=(runc crun conmon busybox-static tini iptables iproute2 skopeo umoci docker-registry apache2-utils
-  containerd curl socat python3 openssl ca-certificates xz-utils bzip2 zstd attr debootstrap)
+  containerd curl socat python3 openssl ca-certificates xz-utils bzip2 zstd attr debootstrap strace)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -43,10 +43,10 @@ export interface Daemon {
 }
 
 /** A berthd on a fresh data-root under `base` (default /var/tmp, a real disk). */
-export async function startBerthd(base = '/var/tmp'): Promise<Daemon> {
+export async function startBerthd(base = '/var/tmp', extraArgs: string[] = []): Promise<Daemon> {
   const dir = mkdtempSync(join(base, 'bb-'));
   const socket = join(dir, 'run', 'berth.sock');
-  const p = spawn(BERTHD, ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', `unix://${socket}`, '--log-level', 'warn'], { stdio: 'ignore' });
+  const p = spawn(BERTHD, ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', `unix://${socket}`, '--log-level', 'warn', ...extraArgs], { stdio: 'ignore' });
   cleanups.push(() => {
     // Containers are conmon's, not berthd's: remove them before the daemon goes.
     spawnSync('sh', ['-c', `ids=$(${BERTH} -H unix://${socket} ps -aq); [ -z "$ids" ] || ${BERTH} -H unix://${socket} rm -f $ids`], { stdio: 'ignore' });

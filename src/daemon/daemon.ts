@@ -96,7 +96,7 @@ export class Daemon {
       // We hold the data-root lock: every ingest file is a leftover of a killed daemon.
       const leftovers = await content.cleanIngest(-1);
       if (leftovers) log.info('removed unfinished blob writes', { count: leftovers });
-      const storage = await openStorage(path.join(config.dataRoot, 'snapshots'));
+      const storage = await openStorage(path.join(config.dataRoot, 'snapshots'), { sync: config.layerSync });
       const index = await ImageIndex.open(path.join(config.dataRoot, 'images'));
       const images = new ImageService({ content, layers: storage.layers, index, decompress });
       const swept = await images.sweep();

@@ -2,7 +2,7 @@
  * `berthd`: parse flags, merge with /etc/berth/daemon.json, start the daemon, and stop it
  * gracefully on SIGTERM/SIGINT.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { toBerthError } from '../core/errors.js';
 import { setLogLevel } from '../core/log.js';
 import { BERTH_VERSION } from '../core/version.js';
@@ -10,6 +10,13 @@ import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, type FlagConfig } fro
 import { Daemon } from './daemon.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--layer-sync=false` and the like (Go's flag package accepts these spellings). */
+function parseBoolFlag(value: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new InvalidArgumentError('expected true or false');
+}
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berthd')
@@ -25,6 +32,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-G, --group <name>', 'group owning the API socket (default berth)')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable)', collect)
     .option('--default-runtime <name>', 'OCI runtime: runc or crun (default runc)')
+    .option('--layer-sync <bool>', 'flush each extracted layer to disk before committing it (default true)', parseBoolFlag)
     .option('--tlsverify', 'require mutual TLS on TCP listeners')
     .option('--tlscacert <file>', 'CA certificate clients must be signed by')
     .option('--tlscert <file>', 'server certificate')

@@ -30,8 +30,9 @@ function childrenFirst(committed: CommittedSnapshot[]): Digest[] {
   return [...committed].sort((a, b) => depthOf(b) - depthOf(a)).map((c) => c.chainId);
 }
 
-export async function openStorage(root: string): Promise<Storage> {
-  const snapshots = await OverlaySnapshotter.open(root);
+/** `sync`: flush each extracted layer to disk before it is committed (DaemonConfig.layerSync). */
+export async function openStorage(root: string, opts: { sync: boolean }): Promise<Storage> {
+  const snapshots = await OverlaySnapshotter.open(root, { sync: opts.sync });
   const layers: LayerStore = {
     async applyLayer(parent, tar, opts) {
       const r = await snapshots.applyLayer(parent, tar, opts.expectedDiffId ? { expectedDiffId: opts.expectedDiffId } : {});

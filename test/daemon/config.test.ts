@@ -15,6 +15,18 @@ describe('daemon configuration', () => {
     assert.deepEqual(cfg.hosts, ['unix:///x.sock']);
     assert.equal(cfg.logLevel, 'debug');
     assert.equal(cfg.runtimes.fast.path, '/usr/bin/crun');
+    assert.equal(cfg.layerSync, true, 'layers are flushed to disk unless asked otherwise');
+  });
+
+  it('takes layer-sync from daemon.json, a flag overriding it', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ 'layer-sync': false }));
+    const fromFile = await readConfigFile(file, true);
+    assert.equal(mergeConfig(fromFile, {}).layerSync, false);
+    assert.equal(mergeConfig(fromFile, { layerSync: true }).layerSync, true);
+    writeFileSync(file, JSON.stringify({ 'layer-sync': 'no' }));
+    await assert.rejects(readConfigFile(file, true), /layer-sync: expected true or false/);
   });
 
   it('names the key and the problem for values of the wrong type', async (t) => {
