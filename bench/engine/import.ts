@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       tarTimes.push(timeCommand('tar', [tarFlags, file, '-C', dir]));
       tarSyncTimes.push(tarTimes.at(-1)! + timeCommand('sync', []));
       rmSync(dir, { recursive: true, force: true });
+      execFileSync('sync'); // the import's syncfs must not also flush tar's deletion
       berthTimes.push(timeCommand(BERTH, ['-H', berthd.host, 'import', file, `bench/import:${i}`]));
       timeCommand(BERTH, ['-H', berthd.host, 'rmi', `bench/import:${i}`]);
       execFileSync('sync'); // the unsynced import must not find the previous one's writeback

@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-G, --group <name>', 'group owning the API socket (default berth)')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable)', collect)
     .option('--default-runtime <name>', 'OCI runtime: runc or crun (default runc)')
-    .option('--layer-sync <bool>', 'flush each extracted layer to disk before committing it (default true)', parseBoolFlag)
+    .addOption(new Option('--layer-sync [bool]', 'flush each extracted layer to disk before committing it (default true)').argParser(parseBoolFlag).preset('true'))
     .option('--tlsverify', 'require mutual TLS on TCP listeners')
     .option('--tlscacert <file>', 'CA certificate clients must be signed by')
     .option('--tlscert <file>', 'server certificate')

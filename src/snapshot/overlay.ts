@@ -2,8 +2,10 @@
  * The overlay snapshotter (layout and model in contract.ts).
  *
  * Crash safety: a snapshot exists once its `info.json` does, and that file is written last,
- * after syncfs (run by the extraction worker) made the files durable, unless `sync: false`.
- * Removal deletes the record first, then the files. So a process killed at any point leaves at
+ * after syncfs (run by the extraction worker) made the files durable. With `sync: false` (berthd
+ * --layer-sync=false) that holds for a killed process but not for a power cut: the record can
+ * then name files the disk never got, nothing here notices, and a re-pull of the layer finds it
+ * committed and keeps it (verifyExisting checks the incoming stream, not the files). Removal deletes the record first, then the files. So a process killed at any point leaves at
  * worst a numbered directory without a record, which open() deletes. One process owns a data-root (berthd's
  * lock); within it one mutex orders every change of the committed set (short: record writes and
  * removals, never extraction), so concurrent imports of one layer share it and a parent cannot

@@ -15,21 +15,22 @@ import { tempDir } from '../helpers/tmp.js';
 async function syncfsCallsDuring(pid: number, dir: string, work: () => Promise<void>): Promise<number> {
   const out = join(dir, 'strace.out');
   const tracer = spawn('strace', ['-f', '-e', 'trace=syncfs', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((resolve) => tracer.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => tracer.once('close', () => resolve()));
   // strace says "Process N attached with K threads" once it has them all.
   let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`strace did not attach: ${stderr}`)), 10_000);
-    tracer.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/attached/.test(stderr)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    tracer.once('exit', () => reject(new Error(`strace exited: ${stderr}`)));
-  });
   try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`strace did not attach within 10 s: ${stderr}`)), 10_000);
+      tracer.once('error', (e) => reject(new Error(`cannot run strace (scripts/setup.sh installs it): ${e.message}`)));
+      tracer.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/attached/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      tracer.once('exit', () => reject(new Error(`strace exited: ${stderr}`)));
+    });
     await work();
   } finally {
     tracer.kill('SIGINT');
@@ -72,15 +73,19 @@ describe('layer durability (layer-sync)', () => {
 
   it('reads "layer-sync" from daemon.json and refuses a bad flag value', async (t) => {
     const dir = await tempDir(t, 'bt-sync-');
-    mkdirSync(join(dir, 'd'));
-    writeFileSync(join(dir, 'd', 'daemon.json'), JSON.stringify({ 'layer-sync': false }));
-    const d = await startDaemon(t, { dir: join(dir, 'd') });
+    const config = join(dir, 'daemon.json');
+    writeFileSync(config, JSON.stringify({ 'layer-sync': false }));
+    // The last --config-file wins over the empty one startDaemon passes.
+    const d = await startDaemon(t, { args: ['--config-file', config] });
     assert.equal(await layerSyncStatus(d), 'false');
     const info = await berth(d, ['info']);
     assert.match(info.stdout, /Layer sync: false/);
 
     const bad = await run(BERTHD, ['--layer-sync', 'maybe', '--data-root', join(dir, 'x'), '-H', `unix://${join(dir, 'x.sock')}`]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /--layer-sync <bool>' argument 'maybe' is invalid\. expected true or false/);
+    assert.match(bad.stderr, /--layer-sync \[bool\]' argument 'maybe' is invalid\. expected true or false/);
+    // A bare flag means true, as with Go's bool flags.
+    const bare = await startDaemon(t, { args: ['--config-file', config, '--layer-sync'] });
+    assert.equal(await layerSyncStatus(bare), 'true');
   });
 });
