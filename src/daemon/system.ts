@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import { promisify } from 'node:util';
 import { API_VERSION, MIN_API_VERSION } from '../api/contract.js';
@@ -42,6 +43,28 @@ async function runtimeVersion(path: string): Promise<{ version: string; commit: 
 
 function cgroupVersion(): '1' | '2' {
   return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
+}
+
+/**
+ * /info's RegistryConfig as dockerd reports it: insecure CIDRs (loopback always) apart from
+ * insecure host names, which get an index entry marked not secure.
+ */
+function registryConfig(insecure: string[]) {
+  const isCidr = (entry: string) => {
+    const [ip, bits, ...rest] = entry.split('/');
+    return rest.length === 0 && bits !== undefined && /^\d+$/.test(bits) && net.isIP(ip) !== 0;
+  };
+  const index: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }> = {
+    'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true },
+  };
+  for (const host of insecure.filter((e) => !isCidr(e))) index[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+  return {
+    AllowNondistributableArtifactsCIDRs: [],
+    AllowNondistributableArtifactsHostnames: [],
+    InsecureRegistryCIDRs: ['127.0.0.0/8', ...insecure.filter(isCidr).filter((c) => c !== '127.0.0.0/8')],
+    IndexConfigs: index,
+    Mirrors: [],
+  };
 }
 
 export function createSystemService(config: DaemonConfig, counts: SystemCounts, daemonId: string, runtimes: Record<string, string>): SystemService {
@@ -118,13 +141,7 @@ export function createSystemService(config: DaemonConfig, counts: SystemCounts, 
         OSType: 'linux',
         Architecture: os.machine(),
         IndexServerAddress: 'https://index.docker.io/v1/',
-        RegistryConfig: {
-          AllowNondistributableArtifactsCIDRs: [],
-          AllowNondistributableArtifactsHostnames: [],
-          InsecureRegistryCIDRs: ['127.0.0.0/8'],
-          IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
-          Mirrors: [],
-        },
+        RegistryConfig: registryConfig(config.insecureRegistries),
         NCPU: os.cpus().length,
         MemTotal: os.totalmem(),
         GenericResources: null,

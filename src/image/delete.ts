@@ -119,7 +119,8 @@ async function deleteHelper(
   if (!rec) return;
   const err = checkConflict(index, hooks, id, { hard: true, soft: !force, activeReference: !force });
   if (err) {
-    const dangling = index.references(id).length === 0;
+    // Dangling as Docker means it: no names and no child images.
+    const dangling = index.references(id).length === 0 && index.children(id).length === 0;
     const used = hooks.usage.containersUsing(id).length > 0;
     // When a name was removed, a remaining conflict just means the image stays.
     if (quiet && (!dangling || used)) return;

@@ -51,6 +51,33 @@ describe('berth prints what the docker CLI prints', () => {
     await same(['history', 'busybox']);
   });
 
+  it('lists images with -a (an untagged parent shows) and as JSON', async () => {
+    const ok = async (args: string[]) => {
+      const r = await docker(d, args);
+      assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    };
+    await ok(['commit', 'done', 'mid:v1']);
+    await ok(['create', '--name', 'from-mid', 'mid:v1', 'true']);
+    await ok(['commit', 'from-mid', 'top:v1']);
+    await ok(['rm', 'from-mid']);
+    await ok(['rmi', 'mid:v1']); // only untags: top:v1 is its child
+    const plain = await same(['images']);
+    const all = await same(['images', '-a']);
+    assert.equal(all.stdout.split('\n').length, plain.stdout.split('\n').length + 1, all.stdout);
+    assert.match(all.stdout, /^<none>\s+<none>\s+[0-9a-f]{12}/m);
+    const json = await same(['images', '--format', 'json']);
+    const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Tag: string });
+    assert.deepEqual(rows.map((r) => `${r.Repository}:${r.Tag}`).sort(), ['busybox:latest', 'top:v1']);
+    // Rows marshal as docker's do: keys in order, <none> escaped; VirtualSize is titled SIZE.
+    assert.match((await same(['images', '-a', '--format', '{{json .}}'])).stdout, /"Digest":"\\u003cnone\\u003e"/);
+    await same(['images', '--format', 'table {{.ID}}\t{{.VirtualSize}}\t{{.Containers}}']);
+    await same(['history', '--format', 'json', 'top:v1']);
+    await same(['history', '--format', '{{json .}}', 'top:v1']);
+    // {{json .}} reads every field, so ps asks for sizes, as docker does
+    assert.match((await same(['ps', '-a', '--format', '{{json .}}'])).stdout, /"Size":"[^"]+ \(virtual [^"]+\)"/);
+    await ok(['rmi', 'top:v1']);
+  });
+
   it('runs: output, exit codes, errors', async () => {
     assert.equal((await same(['run', '--rm', 'busybox', 'echo', 'hi'])).stdout, 'hi\n');
     assert.equal((await same(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);

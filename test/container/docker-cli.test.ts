@@ -277,6 +277,31 @@ describe('bad container input', () => {
     await ok(['rm', 'busy']);
   });
 
+  it('rmi refuses an image that containers use, with Docker\'s messages, and -f follows its rules', async () => {
+    await ok(['create', '--name', 'inuse-src', 'busybox', 'true']);
+    const imageId = (await ok(['commit', 'inuse-src', 'inuse:v1'])).trim();
+    await ok(['rm', 'inuse-src']);
+    const short = imageId.slice(7, 19);
+    await ok(['create', '--name', 'inuse-stopped', 'inuse:v1', 'true']);
+    const byName = await docker(d, ['rmi', 'inuse:v1']);
+    assert.equal(byName.code, 1);
+    assert.match(byName.stderr, new RegExp(`conflict: unable to remove repository reference "inuse:v1" \\(must force\\) - container [0-9a-f]{12} is using its referenced image ${short}`));
+    const byId = await docker(d, ['rmi', short]);
+    assert.equal(byId.code, 1);
+    assert.match(byId.stderr, new RegExp(`conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container [0-9a-f]{12}`));
+    await ok(['run', '-d', '--name', 'inuse-running', 'inuse:v1', 'sleep', '1000']);
+    const forcedRunning = await docker(d, ['rmi', '-f', short]);
+    assert.equal(forcedRunning.code, 1);
+    assert.match(forcedRunning.stderr, new RegExp(`conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container [0-9a-f]{12}`));
+    assert.match(await ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /^inuse:v1$/m, 'nothing was removed');
+    await ok(['rm', '-f', 'inuse-running']);
+    // Forced, a stopped container does not keep the image, but its layers stay: it still starts.
+    assert.equal(await ok(['rmi', '-f', 'inuse:v1']), `Untagged: inuse:v1\nDeleted: ${imageId}\n`);
+    await ok(['start', '-a', 'inuse-stopped']);
+    assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}}', 'inuse-stopped']), '0\n');
+    await ok(['rm', 'inuse-stopped']);
+  });
+
   it('refuses a working directory under /proc/self/fd (CVE-2024-21626) and leaves nothing behind', async () => {
     const r = await docker(d, ['run', '--rm', '-w', '/proc/self/fd/7', 'busybox', 'pwd']);
     assert.notEqual(r.code, 0);

@@ -80,17 +80,28 @@ describe('berthd', () => {
   it('reads daemon.json, lets flags win, and rejects unknown keys like dockerd', async (t) => {
     const dir = await tempDir(t, 'bt-cfg-');
     const cfg = join(dir, 'daemon.json');
-    writeFileSync(cfg, JSON.stringify({ 'data-root': join(dir, 'from-file'), 'default-runtime': 'crun', 'log-level': 'warn' }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ 'data-root': join(dir, 'from-file'), 'default-runtime': 'crun', 'log-level': 'warn', 'insecure-registries': ['myregistry:5000', '10.20.0.0/16'] }),
+    );
     const sock = join(dir, 'b.sock');
-    const p = spawn(BERTHD, ['--config-file', cfg, '--exec-root', join(dir, 'run'), '-H', `unix://${sock}`, '--default-runtime', 'runc']);
+    const pidfile = join(dir, 'berthd.pid');
+    const p = spawn(BERTHD, ['--config-file', cfg, '--exec-root', join(dir, 'run'), '-H', `unix://${sock}`, '--default-runtime', 'runc', '--pidfile', pidfile]);
     t.after(() => p.kill('SIGKILL'));
     const { waitForSocket } = await import('../helpers/daemon.js');
     await waitForSocket(sock, p);
     const info = JSON.parse((await request({ socket: sock }, 'GET', '/info')).body);
     assert.equal(info.DockerRootDir, join(dir, 'from-file'));
     assert.equal(info.DefaultRuntime, 'runc');
+    assert.deepEqual(info.RegistryConfig.InsecureRegistryCIDRs, ['127.0.0.0/8', '10.20.0.0/16']);
+    assert.deepEqual(info.RegistryConfig.IndexConfigs['myregistry:5000'], { Name: 'myregistry:5000', Mirrors: [], Secure: false, Official: false });
+    // The docker CLI lists them as dockerd's would be.
+    const shown = await docker({ host: `unix://${sock}` }, ['info']);
+    assert.match(shown.stdout, /Insecure Registries:\n\s+myregistry:5000\n\s+127\.0\.0\.0\/8\n\s+10\.20\.0\.0\/16\n/);
+    assert.equal(readFileSync(pidfile, 'utf8').trim(), String(p.pid));
     p.kill('SIGTERM');
     await new Promise((r) => p.once('exit', r));
+    assert.equal(existsSync(pidfile), false, 'the pidfile goes with the daemon');
 
     writeFileSync(cfg, JSON.stringify({ 'no-such-option': true }));
     const bad = await run(BERTHD, ['--config-file', cfg, '--data-root', join(dir, 'x'), '-H', `unix://${sock}`]);

@@ -8,6 +8,8 @@ import { humanDuration, humanSize } from '../../core/humanize.js';
 import { readJsonMessages } from '../../client/engine.js';
 import { engine, ExitError, write } from '../context.js';
 import { renderInspect, renderList } from '../format/list.js';
+import { goMapOrder } from '../format/go-text.js';
+import { renderRows } from '../format/output.js';
 import { ellipsis } from '../format/table.js';
 import { confirm, filtersQuery } from './shared.js';
 
@@ -24,7 +26,7 @@ function since(unixSeconds: number): string {
 
 /** One row per (repository, tag) as the docker CLI builds them, with its field names. */
 function imageRows(images: ImageSummary[], noTrunc: boolean): object[] {
-  const rows: object[] = [];
+  const rows: Array<Record<string, string>> = [];
   for (const img of images) {
     const digests = (img.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
     const tags = (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
@@ -36,7 +38,7 @@ function imageRows(images: ImageSummary[], noTrunc: boolean): object[] {
       SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize, 3),
       Size: humanSize(img.Size, 3),
       UniqueSize: 'N/A',
-      VirtualSize: humanSize(img.Size, 3),
+      VirtualSize: humanSize(img.Size, 4), // units.HumanSize: one digit more than Size
     };
     const digestFor = (repo: string) => digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
     if (tags.length === 0) {
@@ -53,10 +55,10 @@ function imageRows(images: ImageSummary[], noTrunc: boolean): object[] {
       rows.push({ ...base, Repository: repo, Tag: t.slice(i + 1), Digest: digestFor(repo) });
     }
   }
-  return rows;
+  return rows.map(goMapOrder);
 }
 
-const IMAGE_TITLES = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE' };
+const IMAGE_TITLES = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'SIZE' };
 
 async function listImages(repo: string | undefined, opts: { all?: boolean; quiet?: boolean; digests?: boolean; noTrunc?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const filters = filtersQuery(opts.filter);
@@ -72,7 +74,7 @@ async function listImages(repo: string | undefined, opts: { all?: boolean; quiet
   const defaultTable = opts.digests
     ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
     : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
-  write(renderList(rows, { defaultTable, titles: IMAGE_TITLES }, opts.format));
+  write(renderRows(rows, opts.format ?? '', defaultTable, IMAGE_TITLES));
 }
 
 async function inspectImages(names: string[], opts: { format?: string }): Promise<void> {
@@ -92,7 +94,7 @@ async function inspectImages(names: string[], opts: { format?: string }): Promis
 
 async function history(name: string, opts: { human: boolean; noTrunc?: boolean; quiet?: boolean; format?: string }): Promise<void> {
   const items = await engine().json<HistoryItem[]>('GET', `/images/${name}/history`);
-  const rows = items.map((h) => ({
+  const rows = items.map((h) => goMapOrder({
     ID: h.Id === '<missing>' ? h.Id : shortImageId(h.Id, !!opts.noTrunc),
     CreatedSince: opts.human ? since(h.Created) : new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
     CreatedAt: new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),

@@ -28,6 +28,11 @@ export function goStrconvQuote(s: string): string {
   return out + '"';
 }
 
+/** An object's fields in byte order, as encoding/json writes a Go map (docker's list rows are maps). */
+export function goMapOrder<T extends object>(row: T): T {
+  return Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+}
+
 /** encoding/json's output: <, > and & escaped as \u003c, \u003e, \u0026 (and U+2028/9). */
 export function goJson(value: unknown): string {
   return JSON.stringify(value)

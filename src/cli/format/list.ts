@@ -1,4 +1,5 @@
 /** Output of list commands as the docker CLI prints them: table (default), Go template, or json. */
+import { goJson } from './go-text.js';
 import { tabwrite } from './table.js';
 import { Template } from './template.js';
 
@@ -10,8 +11,8 @@ export interface ListFormat {
 }
 
 export function renderList(items: object[], spec: ListFormat, format: string | undefined): string {
-  if (format === 'json') return items.map((i) => JSON.stringify(i) + '\n').join('');
-  const tpl = new Template(format && format !== 'table' ? format : spec.defaultTable);
+  if (format === 'json') return items.map((i) => goJson(i) + '\n').join('');
+  const tpl = new Template(format && format !== 'table' ? format : spec.defaultTable, { listRows: true });
   if (!tpl.isTable) return items.map((i) => tpl.render(i) + '\n').join('');
   return tabwrite([tpl.header(spec.titles), ...items.map((i) => tpl.render(i))]);
 }

@@ -28,9 +28,12 @@ function labelHeader(name: string): string {
   return parts[parts.length - 1].replace(/[-_]/g, ' ');
 }
 
-/** Whether a template reads a field (docker requests container sizes only then). */
+/**
+ * Whether a template reads a field (docker requests container sizes only then). `{{json .}}`
+ * reads them all: docker finds out by running the template, and marshalling reads every field.
+ */
 export function usesField(format: string, field: string): boolean {
-  return new RegExp(`\\{\\{[^}]*\\.${field}\\b`).test(format);
+  return new RegExp(`\\{\\{[^}]*\\.${field}\\b`).test(format) || /\{\{\s*json\s+\.\s*\}\}/.test(format);
 }
 
 /** Check a template the way docker does before any request ("failed to parse template"). */

@@ -5,6 +5,7 @@
  * header row and aligns columns.
  */
 import { invalid } from '../../core/errors.js';
+import { goJson } from './go-text.js';
 
 type Value = unknown;
 type Node = { kind: 'text'; text: string } | { kind: 'action'; fn: string | undefined; args: string[] };
@@ -92,7 +93,12 @@ export class Template {
   private readonly parts: Array<(data: Value) => string>;
   readonly isTable: boolean;
 
-  constructor(source: string) {
+  /**
+   * `listRows`: the data are a list command's rows. docker's rows marshal themselves with
+   * encoding/json, so `{{json .}}` of a row escapes <, > and & (\u003c...); any other value goes
+   * through an encoder with that escaping off.
+   */
+  constructor(source: string, opts: { listRows?: boolean } = {}) {
     const unescaped = source.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
     this.isTable = /^table(\s|$)/.test(unescaped);
     this.nodes = parse(this.isTable ? unescaped.replace(/^table\s*/, '') : unescaped);
@@ -102,7 +108,8 @@ export class Template {
         const get = compileArg(n.args[0] ?? '.');
         return (data) => print(get(data));
       }
-      const fn = FUNCS[n.fn];
+      const rowJson = opts.listRows === true && n.fn === 'json' && (n.args[0] ?? '.') === '.';
+      const fn = rowJson ? (v: Value) => goJson(v ?? null) : FUNCS[n.fn];
       const name = n.fn;
       const getters = n.args.map(compileArg);
       return (data) => {
