@@ -113,10 +113,21 @@ describe('images through berthd, berth and the docker CLI', () => {
     assert.equal((await berth(d, ['rmi', 'second'])).stdout, 'Untagged: second:latest\n');
   });
 
+  it('lists only the names that match a reference filter, as dockerd does', async () => {
+    assert.equal((await docker(d, ['tag', 'busybox', 'reffilter:v1'])).code, 0);
+    assert.equal((await docker(d, ['tag', 'busybox', 'other/reffilter:v2'])).code, 0);
+    const names = async (args: string[]) => (await docker(d, ['images', '--format', '{{.Repository}}:{{.Tag}}', ...args])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(await names(['reffilter']), ['reffilter:v1']);
+    assert.deepEqual(await names(['--filter', 'reference=*/reffilter']), ['other/reffilter:v2']);
+    assert.deepEqual(await names(['--filter', 'reference=reffilter:v1', '--filter', 'reference=other/*:v2']), ['other/reffilter:v2', 'reffilter:v1']);
+    assert.deepEqual(await names(['--filter', 'reference=nothing*']), []);
+    assert.equal((await docker(d, ['rmi', 'reffilter:v1', 'other/reffilter:v2'])).code, 0);
+  });
+
   it('answers unknown images and bad references with Docker status codes and messages', async () => {
     const missing = await request(d, 'GET', '/v1.41/images/nosuch/json');
     assert.equal(missing.status, 404);
-    assert.equal(JSON.parse(missing.body).message, 'No such image: nosuch:latest');
+    assert.equal(JSON.parse(missing.body).message, 'no such image: nosuch: No such image: nosuch:latest'); // dockerd 20.10's words
     const dockerMissing = await docker(d, ['rmi', 'nosuch']);
     assert.equal(dockerMissing.code, 1);
     assert.match(dockerMissing.stderr, /No such image: nosuch:latest/);

@@ -1,5 +1,5 @@
 /** Image endpoints of the Engine API v1.41. */
-import { invalid, notImplemented } from '../../core/errors.js';
+import { invalid, isKind, notFound, notImplemented } from '../../core/errors.js';
 import { labelMatches } from '../../core/labels.js';
 import type { ImageDetails } from '../../image/contract.js';
 import { applyChanges } from '../../image/changes.js';
@@ -15,8 +15,8 @@ export interface ImageRoutesDeps {
   graphDriver(d: ImageDetails): { name: string; data: Record<string, string> };
 }
 
-/** Docker's reference filter: a glob on the familiar name (with or without tag). */
-function matchesReferencePattern(refs: Reference[], pattern: string): boolean {
+/** Docker's reference filter: a glob on a reference's familiar form, with or without its tag. */
+function referenceMatcher(pattern: string): (ref: Reference) => boolean {
   const re = new RegExp(
     '^' +
       pattern
@@ -25,11 +25,11 @@ function matchesReferencePattern(refs: Reference[], pattern: string): boolean {
         .join('[^/]*') +
       '$',
   );
-  return refs.some((r) => {
+  return (r) => {
     const familiar = familiarReference(r);
-    const name = familiar.replace(/:[^:/]+$/, '');
+    const name = familiar.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
     return re.test(familiar) || re.test(name);
-  });
+  };
 }
 
 async function listImages(deps: ImageRoutesDeps, req: ApiRequest, res: ApiResponse): Promise<void> {
@@ -50,12 +50,17 @@ async function listImages(deps: ImageRoutesDeps, req: ApiRequest, res: ApiRespon
       list = list.filter((d) => Math.sign(Date.parse(d.config.created ?? '') - t) === cmp);
     }
   }
-  const patterns = filters.get('reference');
-  if (patterns) list = list.filter((d) => patterns.some((p) => matchesReferencePattern(d.tags, p)));
   if (!all) {
     // Intermediate images (no names, with children) are shown only with all=1.
     const parents = new Set(deps.images.index.all().map((r) => r.parent).filter(Boolean));
     list = list.filter((d) => d.tags.length > 0 || d.digests.length > 0 || !parents.has(d.record.id));
+  }
+  const patterns = filters.get('reference');
+  if (patterns) {
+    // As dockerd: an image lists only its names that match, and goes when none does.
+    const matchers = patterns.map(referenceMatcher);
+    const matches = (r: Reference) => matchers.some((m) => m(r));
+    list = list.map((d) => ({ ...d, tags: d.tags.filter(matches), digests: d.digests.filter(matches) })).filter((d) => d.tags.length > 0 || d.digests.length > 0);
   }
   list.sort((a, b) => Date.parse(b.config.created ?? '') - Date.parse(a.config.created ?? ''));
   res.json(list.map(imageSummary));
@@ -137,7 +142,11 @@ export function imageRoutes(deps: ImageRoutesDeps): Route[] {
       method: 'GET',
       pattern: '/images/{name*}/json',
       handler: async (req, res) => {
-        const d = await images.inspect(req.params.name);
+        const d = await images.inspect(req.params.name).catch((e: unknown) => {
+          // dockerd's inspect wraps the lookup's message: "no such image: x: No such image: x:latest"
+          if (isKind(e, 'not-found')) throw notFound('ERR_IMAGE_NOT_FOUND', `no such image: ${req.params.name}: ${(e as Error).message}`);
+          throw e;
+        });
         res.json(imageInspect(d, deps.graphDriver(d)));
       },
     },
