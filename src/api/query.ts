@@ -48,7 +48,7 @@ export function filtersParam(query: URLSearchParams): Filters {
 /** Reject filter keys the endpoint does not know, with moby's wording. */
 export function checkFilterKeys(filters: Filters, allowed: readonly string[]): void {
   for (const k of filters.keys()) {
-    if (!allowed.includes(k)) throw invalid('ERR_BAD_FILTERS', `invalid filter '${k}'`);
+    if (!allowed.includes(k)) throw invalid('ERR_BAD_FILTERS', `Invalid filter '${k}'`);
   }
 }
 

@@ -83,7 +83,7 @@ export function applyChanges(base: ContainerConfig, changes: string[]): Containe
     if (!m) continue;
     const instruction = m[1].toUpperCase();
     const rest = m[2];
-    if (!VALID.includes(instruction)) throw invalid('ERR_CHANGE_INVALID', `${m[1]} is not a valid change command`);
+    if (!VALID.includes(instruction)) throw invalid('ERR_CHANGE_INVALID', `${m[1].toLowerCase()} is not a valid change command`);
     switch (instruction) {
       case 'CMD':
         cfg.Cmd = commandArgs(rest, shell);

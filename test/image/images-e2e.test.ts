@@ -136,6 +136,13 @@ describe('images through berthd, berth and the docker CLI', () => {
     assert.equal(JSON.parse(badTag.body).message, 'invalid reference format: repository name (library/Bad) must be lowercase');
     const badImport = await request(d, 'POST', '/v1.41/images/create?fromSrc=-&repo=UPPER', { body: busyboxTar() });
     assert.equal(badImport.status, 400);
+    // dockerd 20.10's wording (API 1.41): capital I, and the change instruction lowercased
+    const badFilter = await request(d, 'GET', `/v1.41/images/json?filters=${encodeURIComponent('{"bogus":["1"]}')}`);
+    assert.equal(badFilter.status, 400);
+    assert.equal(JSON.parse(badFilter.body).message, "Invalid filter 'bogus'");
+    const badChange = await docker(d, ['import', '-c', 'RUN echo', '-', 'x:y'], { input: busyboxTar() });
+    assert.equal(badChange.code, 1);
+    assert.match(badChange.stderr, /Error response from daemon: run is not a valid change command/);
     const inspectMissing = await docker(d, ['image', 'inspect', 'nosuch']);
     assert.equal(inspectMissing.code, 1);
     assert.match(inspectMissing.stderr, /No such image: nosuch/);

@@ -41,7 +41,7 @@ async function list(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   const statuses = f('status');
   if (statuses) {
     for (const s of statuses) {
-      if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) throw invalid('ERR_BAD_FILTERS', `invalid filter 'status=${s}'`);
+      if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) throw invalid('ERR_BAD_FILTERS', `Invalid filter 'status=${s}'`);
     }
     recs = recs.filter((r) => statuses.includes(r.state.status));
   }
