@@ -110,7 +110,7 @@ export function applyChanges(base: ContainerConfig, changes: string[]): Containe
       case 'EXPOSE': {
         const ports = { ...(cfg.ExposedPorts ?? {}) };
         for (const p of splitWords(rest)) {
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw invalid('ERR_CHANGE_INVALID', `invalid containerPort: ${p}`);
+          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw invalid('ERR_CHANGE_INVALID', `Invalid containerPort: ${p}`);
           ports[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
         }
         cfg.ExposedPorts = ports;

@@ -182,11 +182,13 @@ export class ImageService {
       const batch = await candidates();
       if (batch.length === 0) break;
       for (const rec of batch) {
-        const size = this.size(rec);
+        // What is reclaimed is the layers actually removed, as dockerd counts it: a layer
+        // other images still share frees nothing.
+        const layerSizes = new Map(this.deps.index.all().flatMap((r) => r.layers.map((l) => [l.chainId, l.size] as const)));
         try {
           const records = await this.remove(rec.id, { force: false, prune: true });
           deleted.push(...records);
-          reclaimed += size;
+          for (const r of records) if ('Deleted' in r) reclaimed += layerSizes.get(r.Deleted as Digest) ?? 0;
           this.emit('prune', rec.id, rec.id);
         } catch (e) {
           log.warn('prune skipped an image', { id: rec.id, error: (e as Error).message });

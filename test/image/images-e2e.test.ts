@@ -175,7 +175,21 @@ describe('images through berthd, berth and the docker CLI', () => {
     const pruned = await docker(d, ['image', 'prune', '-f']);
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, new RegExp(`deleted: ${id}`));
+    // Its layer is busybox's too: nothing is freed, and dockerd says so.
+    assert.match(pruned.stdout, /\nTotal reclaimed space: 0B\n$/);
     assert.equal((await berth(d, ['images', '-q', '--filter', 'dangling=true'])).stdout, '');
+    // A layer of its own is counted once, however many images held it.
+    const dir = await tempDir(undefined, 'bt-prune-');
+    execFileSync('mkdir', ['-p', join(dir, 'src')]);
+    writeFileSync(join(dir, 'src', 'hello'), 'hello\n');
+    execFileSync('tar', ['-cf', join(dir, 'own.tar'), '-C', join(dir, 'src'), '.']);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await berth(d, ['import', '-m', `copy ${i}`, join(dir, 'own.tar')])).stdout.trim());
+    assert.notEqual(ids[0], ids[1]);
+    const both = await docker(d, ['image', 'prune', '-f']);
+    for (const id of ids) assert.match(both.stdout, new RegExp(`deleted: ${id}`));
+    assert.match(both.stdout, /\nTotal reclaimed space: 6B\n$/);
+    await run('rm', ['-rf', dir]);
   });
 
   it('keeps images across a daemon restart', async () => {
