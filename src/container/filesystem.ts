@@ -10,7 +10,7 @@ import type { Digest } from '../core/digest.js';
 import { invalid } from '../core/errors.js';
 import { nowRfc3339Nano } from '../core/humanize.js';
 import { applyChanges } from '../image/changes.js';
-import { MediaType, type ContainerConfig, type ImageConfig } from '../image/oci.js';
+import { EMPTY_LAYER_DIFF_ID, MediaType, type ContainerConfig, type ImageConfig } from '../image/oci.js';
 import { parseReference } from '../image/reference.js';
 import type { ImageService } from '../image/service.js';
 import type { Snapshotter } from '../snapshot/contract.js';
@@ -72,6 +72,8 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
     // The new layer is kept as a snapshot with its tar-split record, not as a blob: its digest
     // is its diffID and its tar is rebuilt from the snapshot when needed.
     const applied = await deps.snapshots.applyLayer(rec.imageChainId, diffLayer(deps.snapshots.diffSource(rec.id)));
+    // No change at all: like Docker, no layer, only a history entry marked empty.
+    const empty = applied.diffId === EMPTY_LAYER_DIFF_ID;
     const created = nowRfc3339Nano();
     const config: ImageConfig = {
       architecture: baseConfig.architecture,
@@ -85,15 +87,24 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
       ...(o.comment ? { comment: o.comment } : {}),
       history: [
         ...(baseConfig.history ?? []),
-        { created, ...(o.author ? { author: o.author } : {}), created_by: [rec.path, ...rec.args].join(' '), ...(o.comment ? { comment: o.comment } : {}) },
+        {
+          created,
+          ...(o.author ? { author: o.author } : {}),
+          created_by: [rec.path, ...rec.args].join(' '),
+          ...(o.comment ? { comment: o.comment } : {}),
+          ...(empty ? { empty_layer: true } : {}),
+        },
       ],
-      rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, applied.diffId] },
+      rootfs: { type: 'layers', diff_ids: empty ? baseConfig.rootfs.diff_ids : [...baseConfig.rootfs.diff_ids, applied.diffId] },
     };
     const layers = [
       ...base.layers.map((l, i) => ({ ...l, mediaType: baseManifest.layers[i]?.mediaType ?? MediaType.OciLayer, blobSize: baseManifest.layers[i]?.size ?? 0 })),
-      { digest: applied.diffId, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: applied.streamSize },
+      ...(empty ? [] : [{ digest: applied.diffId, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: applied.streamSize }]),
     ];
-    return await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
+    const id = await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
+    // the empty snapshot just applied is held by nothing
+    if (empty) await deps.images.collectGarbage();
+    return id;
   } finally {
     if (paused) await runtime.resume(rec.id).catch(() => undefined);
   }

@@ -110,6 +110,12 @@ export interface ContainerConfig {
   Shell?: string[] | null;
 }
 
+/**
+ * The diffID of a layer with no entries (a tar of just its two zero end blocks). Docker leaves
+ * such a layer out of rootfs and marks its history entry `empty_layer`.
+ */
+export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
 export interface HistoryEntry {
   created?: string;
   created_by?: string;

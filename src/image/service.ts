@@ -302,6 +302,11 @@ export class ImageService {
    * snapshot with its tar-split record.) Caller holds the index lock (or runs before the daemon
    * serves).
    */
+  /** sweep() under the index lock, for callers outside it. */
+  async collectGarbage(): Promise<void> {
+    await this.deps.index.lock.run(() => this.sweep());
+  }
+
   async sweep(): Promise<{ chains: Digest[]; blobs: number }> {
     const keepChains = new Set<string>(this.deps.containerChains?.() ?? []);
     const keepBlobs = new Set<string>();

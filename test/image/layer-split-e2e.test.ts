@@ -87,6 +87,21 @@ describe('layers kept as tar-split records, not blobs', () => {
     assert.equal(out.stdout, 'data\n300000\nls: /etc/group: No such file or directory\n', out.stderr);
   });
 
+  it('commit of an unchanged container adds no layer, only a history entry, as Docker does', async () => {
+    const snapshots = () => readdirSync(join(d.dataRoot, 'snapshots')).filter((n) => /^\d+$/.test(n)).length;
+    assert.equal((await berth(d, ['create', '--name', 'untouched', 'busybox', 'true'])).code, 0);
+    const before = snapshots();
+    const c = await berth(d, ['commit', '-m', 'nothing', 'untouched', 'same:v1']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.deepEqual((await inspect('same:v1')).RootFS.Layers, (await inspect('busybox')).RootFS.Layers);
+    const history = await berth(d, ['history', '--format', '{{.Size}}|{{.Comment}}', 'same:v1']);
+    assert.equal(history.stdout.split('\n')[0], '0B|nothing');
+    assert.equal(snapshots(), before, 'the empty snapshot made for the diff is gone');
+    assert.equal((await berth(d, ['run', '--rm', 'same:v1', 'echo', 'runs'])).stdout, 'runs\n');
+    assert.equal((await berth(d, ['rm', 'untouched'])).code, 0);
+    assert.equal((await berth(d, ['rmi', 'same:v1'])).code, 0);
+  });
+
   it('rmi and prune remove the snapshots with their records', async () => {
     assert.equal((await berth(d, ['rm', 'work'])).code, 0);
     assert.equal((await berth(d, ['rmi', 'committed:v1', 'busybox:latest'])).code, 0);
