@@ -78,6 +78,63 @@ describe('berth prints what the docker CLI prints', () => {
     await ok(['rmi', 'top:v1']);
   });
 
+  it('image commands: flags, formats and errors as docker has them', async () => {
+    const ok = async (args: string[], input?: Buffer) => {
+      const r = await docker(d, args, input === undefined ? {} : { input });
+      assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    };
+    // stdout, stderr (berth's name read as docker's) and exit status.
+    const sameErr = async (args: string[]) => {
+      const { b, k } = await both(args);
+      assert.equal(timeless(b.stdout), timeless(k.stdout), `stdout of ${args.join(' ')}`);
+      assert.equal(b.stderr.replace(/\bberth\b/g, 'docker'), k.stderr, `stderr of ${args.join(' ')}`);
+      assert.equal(b.code, k.code, `exit status of ${args.join(' ')}`);
+      return b;
+    };
+    await ok(['import', '--change', 'LABEL a=b', '-', 'lab:1'], busyboxTar());
+    await ok(['tag', 'lab:1', 'lab:2']);
+    // --no-trunc shows whole IDs; -q and --digests change only the table and raw formats
+    assert.match((await same(['images', '--no-trunc', 'lab'])).stdout, /sha256:[0-9a-f]{64}/);
+    await same(['images', '-q', '--no-trunc']);
+    await same(['images', '--format', 'raw']);
+    await same(['images', '--format', 'raw', '-q']);
+    await same(['images', '-q', '--format', '{{.Tag}}']);
+    await same(['images', '--filter', 'label=a=b', '--filter', 'dangling=false']);
+    // -H=false: dates as RFC 3339 under CREATED AT, sizes in bytes
+    assert.match((await same(['history', '-H=false', 'lab:1'])).stdout, /^IMAGE\s+CREATED AT/);
+    await same(['history', '--human=false', '--format', '{{.CreatedSince}} {{.Size}}', 'lab:1']);
+    await same(['history', '-q', '--no-trunc', 'lab:1']);
+    await same(['history', '-q', '--format', '{{.Size}}', 'lab:1']);
+    // usage errors: docker's texts and statuses (125 for flags, 1 for arguments)
+    await sameErr(['images', 'a', 'b']);
+    await sameErr(['images', '--filter', 'noequals']);
+    await sameErr(['history']);
+    await sameErr(['history', '-H', 'false', 'lab:1']);
+    await sameErr(['rmi']);
+    await sameErr(['image', 'prune', '-f', 'extra']);
+    await sameErr(['images', '--format', '{{.ID']);
+    // tag and import check references before asking the daemon
+    await sameErr(['tag', 'lab:1', 'BAD:x']);
+    await sameErr(['tag', 'lab:1', 'x:']);
+    await sameErr(['tag', 'lab:1', 'x@sha256:0123456789012345678901234567890123456789012345678901234567890123']);
+    await sameErr(['import', '/nonexistent/image.tar']);
+    await sameErr(['import', '-', 'x:']);
+    // inspect: every missing name reported; a bad template exits 64; nothing found prints a blank line
+    await sameErr(['image', 'inspect', '-f', '{{.Id}}', 'nosuch1', 'lab:1', 'nosuch2']);
+    await sameErr(['image', 'inspect', '-f', '{{.ID', 'lab:1']);
+    await sameErr(['image', 'inspect', '-f', '{{.Id}}', 'nosuch']);
+    // rmi with a missing name among others: the others go, the errors come last
+    const rmi = async (cli: typeof docker) => {
+      await ok(['tag', 'lab:1', 'lab:3']);
+      return cli(d, ['rmi', 'lab:3', 'nosuch', 'lab:2']);
+    };
+    const k = await rmi(docker);
+    await ok(['tag', 'lab:1', 'lab:2']);
+    const b = await rmi(berth);
+    assert.deepEqual([b.stdout, b.stderr, b.code], [k.stdout, k.stderr, k.code]);
+    await ok(['rmi', 'lab:1']);
+  });
+
   it('runs: output, exit codes, errors', async () => {
     assert.equal((await same(['run', '--rm', 'busybox', 'echo', 'hi'])).stdout, 'hi\n');
     assert.equal((await same(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);

@@ -4,9 +4,7 @@
  * `system` group (df, events, info, prune).
  */
 import type { Command } from 'commander';
-import { ExitError, write } from '../context.js';
-import { mount, type CommandSpec } from '../flags/command.js';
-import { renderHelp } from '../flags/help.js';
+import { group, mount, type CommandSpec } from '../flags/command.js';
 import { execCommand } from './containers-exec.js';
 import { commitCommand, diffCommand, exportCommand, portCommand, topCommand } from './containers-info.js';
 import {
@@ -64,28 +62,6 @@ const CONTAINER_COMMANDS: Placement[] = [
   { spec: updateCommand, topLevel: true },
   { spec: waitCommand, topLevel: true },
 ];
-
-/** A group command (`container`, `system`) whose help lists its sub-commands like docker's. */
-function group(program: Command, name: string, description: string, commands: Array<[string, string]>): Command {
-  const g = program
-    .command(name)
-    .description(description)
-    .helpOption(false)
-    .enablePositionalOptions()
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[command]')
-    .action((sub: string | undefined) => {
-      const help = renderHelp({ useLine: `berth ${name} COMMAND`, description, commands, groupPath: `berth ${name}`, flags: [] });
-      if (sub === undefined || sub === '--help' || sub === '-h') {
-        write(help);
-        return;
-      }
-      throw new ExitError(1, `berth: unknown command: berth ${name} ${sub}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information`);
-    });
-  g.addHelpCommand(false);
-  return g;
-}
 
 function registerContainerGroup(program: Command): void {
   const container = group(

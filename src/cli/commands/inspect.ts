@@ -50,6 +50,15 @@ async function inspectOne(client: EngineClient, name: string, kinds: Kind[], siz
 export async function runInspect(names: string[], type: string, format: string, size: boolean): Promise<void> {
   const { renderInspect } = await import('../format/list.js');
   if (type && !TYPES.includes(type)) throw new ExitError(1, `unknown type: "${type}": must be one of ${TYPES.map((t) => `"${t}"`).join(', ')}`);
+  if (format && format !== 'json') {
+    // docker parses the template before any request and exits 64 on a bad one.
+    const { Template } = await import('../format/template.js');
+    try {
+      new Template(format);
+    } catch (e) {
+      throw new ExitError(64, `template parsing error: ${(e as Error).message}`);
+    }
+  }
   const kinds: Kind[] = type ? ([type].filter((t) => t in PATHS) as Kind[]) : ['container', 'image', 'network', 'volume', 'plugin'];
   const found: unknown[] = [];
   const errors: string[] = [];
@@ -60,7 +69,9 @@ export async function runInspect(names: string[], type: string, format: string, 
   }
   try {
     // `-f json` prints the whole list as one JSON array.
-    write(format === 'json' ? `${JSON.stringify(found)}\n` : renderInspect(found, format || undefined));
+    // A template with nothing to render still prints an empty line, as docker's does.
+    if (format && format !== 'json' && found.length === 0) write('\n');
+    else write(format === 'json' ? `${JSON.stringify(found)}\n` : renderInspect(found, format || undefined));
   } catch (e) {
     throw new ExitError(1, `template parsing error: ${(e as Error).message}`);
   }

@@ -9,7 +9,7 @@ import { renderHelp } from './help.js';
 import { FlagError, HelpRequested, parseArgs, type ParsedFlags } from './parse.js';
 import type { FlagSpec } from './spec.js';
 
-export type ArgsRule = { none: true } | { exact: number } | { min: number } | { min: number; max: number };
+export type ArgsRule = { none: true } | { exact: number } | { min: number } | { max: number } | { min: number; max: number };
 
 export interface CommandContext {
   flags: ParsedFlags;
@@ -34,10 +34,14 @@ function plural(n: number): string {
   return n === 1 ? 'argument' : 'arguments';
 }
 
-/** docker/cli's cli/required.go messages; "at least" says See, the others Run. */
-function checkArgs(rule: ArgsRule, n: number, path: string): { message: string; verb: 'See' | 'Run' } | undefined {
+/**
+ * docker/cli's cli/required.go messages; "at least" says See, the others Run, and "at most"
+ * prints "SRun" (a stray letter in docker 28's RequiresMaxArgs, kept because docker prints it).
+ */
+function checkArgs(rule: ArgsRule, n: number, path: string): { message: string; verb: 'See' | 'Run' | 'SRun' } | undefined {
   if ('none' in rule) return n > 0 ? { message: `'${path}' accepts no arguments`, verb: 'Run' } : undefined;
   if ('exact' in rule) return n !== rule.exact ? { message: `'${path}' requires ${rule.exact} ${plural(rule.exact)}`, verb: 'Run' } : undefined;
+  if ('max' in rule && !('min' in rule)) return n > rule.max ? { message: `'${path}' requires at most ${rule.max} ${plural(rule.max)}`, verb: 'SRun' } : undefined;
   if ('max' in rule) {
     return n < rule.min || n > rule.max ? { message: `'${path}' requires at least ${rule.min} and at most ${rule.max} ${plural(rule.max)}`, verb: 'Run' } : undefined;
   }
@@ -92,4 +96,31 @@ export function mount(parent: Command, spec: CommandSpec, path: string, aliases:
     });
   for (const a of alsoNamed) cmd.alias(a);
   return cmd;
+}
+
+/** A group command (`container`, `image`, `system`) whose help lists its sub-commands like docker's. */
+export function group(program: Command, name: string, description: string, commands: Array<[string, string]>): Command {
+  const g = program
+    .command(name)
+    .description(description)
+    .helpOption(false)
+    .enablePositionalOptions()
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[command]')
+    .action((sub: string | undefined) => {
+      const help = renderHelp({ useLine: `berth ${name} COMMAND`, description, commands, groupPath: `berth ${name}`, flags: [] });
+      // docker prints the group's help on stdout when asked, on stderr when no command is given.
+      if (sub === undefined) {
+        process.stderr.write(help);
+        return;
+      }
+      if (sub === '--help' || sub === '-h') {
+        write(help);
+        return;
+      }
+      throw new ExitError(1, `berth: unknown command: berth ${name} ${sub}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information`);
+    });
+  g.addHelpCommand(false);
+  return g;
 }

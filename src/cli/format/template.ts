@@ -29,7 +29,11 @@ function parse(template: string): Node[] {
     }
     if (start > 0) nodes.push({ kind: 'text', text: rest.slice(0, start) });
     const end = rest.indexOf('}}', start);
-    if (end < 0) throw invalid('ERR_TEMPLATE', `template parsing error: unclosed action in ${JSON.stringify(template)}`);
+    if (end < 0) {
+      // Go's text/template wording, with the line the action starts on.
+      const line = template.slice(0, template.length - rest.length + start).split('\n').length;
+      throw invalid('ERR_TEMPLATE', `template: :${line}: unclosed action`);
+    }
     const inner = rest.slice(start + 2, end).replace(/^-\s*/, '').replace(/\s*-$/, '').trim();
     const words = tokenizeArgs(inner);
     if (words.length && !words[0].startsWith('.') && !words[0].startsWith('"')) nodes.push({ kind: 'action', fn: words[0], args: words.slice(1) });
