@@ -93,6 +93,8 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
     securityOpt: h.SecurityOpt ?? [],
+    ...(h.MaskedPaths ? { maskedPaths: h.MaskedPaths } : {}),
+    ...(h.ReadonlyPaths ? { readonlyPaths: h.ReadonlyPaths } : {}),
     init: h.Init === true,
     ulimits: (h.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
     devices: (h.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer || d.PathOnHost, cgroupPermissions: d.CgroupPermissions || 'rwm' })),

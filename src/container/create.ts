@@ -5,6 +5,7 @@
  */
 import * as os from 'node:os';
 import { invalid } from '../core/errors.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../runtime/defaults.js';
 import { buildResources } from '../runtime/spec-resources.js';
 import { resourceOptions } from './bundle.js';
 import type { ContainerConfig, ImageConfig } from '../image/oci.js';
@@ -108,6 +109,12 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   h.Runtime = h.Runtime || input.defaultRuntime;
   if (!(h.Runtime in input.runtimes)) throw invalid('ERR_RUNTIME', `Unknown runtime specified ${h.Runtime}`);
   if (!h.ShmSize) h.ShmSize = DEFAULT_SHM_SIZE;
+  // Recorded as dockerd does, so inspect shows what the container gets (and a later default
+  // change does not alter an existing container).
+  if (!h.Privileged) {
+    h.MaskedPaths ??= [...MASKED_PATHS];
+    h.ReadonlyPaths ??= [...READONLY_PATHS];
+  }
   h.NetworkMode = h.NetworkMode || 'default';
   h.IpcMode = h.IpcMode || 'private';
   h.CgroupnsMode = h.CgroupnsMode || 'host';

@@ -70,6 +70,12 @@ export interface SpecOptions {
   capDrop?: string[];
   /** `no-new-privileges[=true|false]`, `seccomp=unconfined`, `seccomp=<profile JSON>`, `systempaths=unconfined`. */
   securityOpt?: string[];
+  /**
+   * HostConfig.MaskedPaths / ReadonlyPaths: the defaults when absent; `[]` leaves /proc and /sys
+   * as they are (what the docker CLI sends for `--security-opt systempaths=unconfined`).
+   */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   /** `--init`: tini as /sbin/docker-init (only with a private pid namespace). */
   init?: boolean;
   /** Bytes. */

@@ -144,8 +144,10 @@ export function buildSpec(o: SpecOptions, facts: SpecFacts): OciSpec {
     linux.seccomp = convertSeccompProfile(profile, { arch: facts.arch, kernel: facts.kernel, bounding: caps });
   }
   if (!privileged) {
-    linux.maskedPaths = security.unmaskSystemPaths ? [] : [...MASKED_PATHS, ...facts.thermalThrottlePaths];
-    linux.readonlyPaths = security.unmaskSystemPaths ? [] : [...READONLY_PATHS];
+    const masked = o.maskedPaths ?? MASKED_PATHS;
+    // the host's thermal-throttle files go with any masking, not with none
+    linux.maskedPaths = security.unmaskSystemPaths || masked.length === 0 ? [] : [...masked, ...facts.thermalThrottlePaths];
+    linux.readonlyPaths = security.unmaskSystemPaths ? [] : [...(o.readonlyPaths ?? READONLY_PATHS)];
   }
 
   const spec: OciSpec = {

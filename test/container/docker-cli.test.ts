@@ -64,6 +64,14 @@ describe('containers through the docker CLI', () => {
     assert.equal(await ok(['run', '--rm', 'busybox', 'cat', '/proc/timer_list']), '');
     const ro = await docker(d, ['run', '--rm', 'busybox', 'sh', '-c', 'echo 1 > /proc/sys/kernel/domainname']);
     assert.notEqual(ro.code, 0);
+    // Recorded in HostConfig as dockerd does; the docker CLI turns systempaths=unconfined into
+    // empty lists, which leave /proc and /sys unmasked.
+    const masked = JSON.parse(await ok(['create', '--name', 'masks', 'busybox', 'true']).then(() => ok(['inspect', '-f', '{{json .HostConfig.MaskedPaths}}', 'masks']))) as string[];
+    assert.ok(masked.includes('/proc/kcore') && masked.includes('/sys/firmware'), JSON.stringify(masked));
+    await ok(['rm', 'masks']);
+    const mounts = (args: string[]) => ok(['run', '--rm', ...args, 'busybox', 'sh', '-c', 'mount | grep -c " /proc/sys \\| /proc/timer_list " || true']);
+    assert.equal(await mounts([]), '2\n');
+    assert.equal(await mounts(['--security-opt', 'systempaths=unconfined']), '0\n');
     const id = (await ok(['run', '-d', 'busybox', 'hostname'])).trim();
     assert.equal(await ok(['wait', id]), '0\n');
     assert.equal(await ok(['logs', id]), `${id.slice(0, 12)}\n`);

@@ -414,6 +414,16 @@ describe('buildSpec: devices and privileged', () => {
     assert.deepEqual(s.linux.maskedPaths, []);
     assert.deepEqual(s.linux.readonlyPaths, []);
   });
+
+  it('takes HostConfig.MaskedPaths and ReadonlyPaths when given: empty lists unmask, as the docker CLI asks', () => {
+    const thermal = '/sys/devices/system/cpu/cpu0/thermal_throttle';
+    const none = spec({ maskedPaths: [], readonlyPaths: [] }, { thermalThrottlePaths: [thermal] });
+    assert.deepEqual(none.linux.maskedPaths, []);
+    assert.deepEqual(none.linux.readonlyPaths, []);
+    const own = spec({ maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] }, { thermalThrottlePaths: [thermal] });
+    assert.deepEqual(own.linux.maskedPaths, ['/proc/kcore', thermal]);
+    assert.deepEqual(own.linux.readonlyPaths, ['/proc/sys']);
+  });
 });
 
 describe('buildExecProcess', () => {
