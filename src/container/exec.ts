@@ -12,6 +12,7 @@ import { readFileInRoot, resolveContainerPath } from '../runtime/rootfs-path.js'
 import { buildExecProcess } from '../runtime/spec-exec.js';
 import { checkWorkingDir } from '../runtime/spec-process.js';
 import { resolveUser } from '../runtime/user.js';
+import type { ContainerRecord } from './contract.js';
 import type { ContainerService } from './service.js';
 
 const log = logger('exec');
@@ -41,6 +42,8 @@ export interface ExecInstance {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  /** The process could not be started (its exit code is then 126, as dockerd records it). */
+  failedToStart?: boolean;
 }
 
 export class ExecManager {
@@ -85,6 +88,16 @@ export class ExecManager {
     const rec = this.containers.resolve(e.containerId);
     if (rec.state.status !== 'running') throw conflict('ERR_NOT_RUNNING', `Container ${rec.id} is not running`);
     e.started = true;
+    try {
+      return await this.launch(id, e, rec, attach);
+    } catch (err) {
+      e.failedToStart = true;
+      e.exitCode = 126;
+      throw err;
+    }
+  }
+
+  private async launch(id: string, e: ExecInstance, rec: ContainerRecord, attach: boolean): Promise<{ stream?: AttachStream; done: Promise<number> }> {
     const spec = await this.containers.runningSpec(rec);
     const rootfs = spec.root.path;
     const c = e.config;
@@ -102,14 +115,7 @@ export class ExecManager {
       ...(c.Privileged ? { privilegedCapabilities: (await hostSpecFacts()).capabilities } : {}),
     });
     const runtime = await this.containers.runtimeFor(rec);
-    let session;
-    try {
-      session = await runtime.exec(rec.id, { execId: id, process, attach, stdin: c.AttachStdin === true });
-    } catch (err) {
-      const code = (err as { detail?: { exitCode?: number } }).detail?.exitCode ?? 126;
-      e.exitCode = code;
-      throw err;
-    }
+    const session = await runtime.exec(rec.id, { execId: id, process, attach, stdin: c.AttachStdin === true });
     e.running = true;
     e.pid = session.pid;
     const done = session.exitCode.then(

@@ -152,6 +152,11 @@ describe('berth prints what the docker CLI prints', () => {
     await same(['inspect', '--type', 'image', '-f', '{{.Comment}}', 'busybox']);
     await same(['exec', 'svc', 'echo', 'in exec']);
     await same(['exec', 'svc', 'sh', '-c', 'exit 4']);
+    // A process that cannot start: dockerd's message inside the stream, and the exec's 126
+    const missing = await same(['exec', 'svc', 'nosuch']);
+    assert.equal(missing.code, 126);
+    assert.match(missing.stdout, /OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuch": executable file not found in \$PATH/);
+    assert.equal((await same(['exec', '-u', 'nosuchuser', 'svc', 'id'])).code, 126);
     await same(['diff', 'svc']);
     await same(['port', 'svc']);
     await same(['wait', 'done']);

@@ -183,7 +183,18 @@ async function execStart(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiRes
     res.empty(200);
     return;
   }
-  const started = await deps.execs.start(e.id, true);
+  let started;
+  try {
+    started = await deps.execs.start(e.id, true);
+  } catch (err) {
+    // dockerd upgrades first and reports a process that could not start inside the stream (the
+    // docker CLI prints it and exits with the exec's 126); checks before that stay HTTP errors.
+    if (!deps.execs.get(e.id).failedToStart) throw err;
+    const client = res.hijack();
+    writeOutput(client.output, e.config.Tty === true, 'stdout', Buffer.from(`${toBerthError(err).message}\r\n`));
+    client.output.end();
+    return;
+  }
   const client = res.hijack();
   if (!started.stream) {
     await started.done;
