@@ -65,6 +65,7 @@ export function resourceOptions(h: HostConfig): ResourceOptions {
   if (h.Memory) o.memory = h.Memory;
   if (h.MemorySwap) o.memorySwap = h.MemorySwap;
   if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
+  if (typeof h.MemorySwappiness === 'number' && h.MemorySwappiness !== -1) o.memorySwappiness = h.MemorySwappiness;
   if (h.NanoCpus) o.nanoCpus = h.NanoCpus;
   if (h.CpuShares) o.cpuShares = h.CpuShares;
   if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;

@@ -84,6 +84,9 @@ export interface HostConfig {
   LogConfig?: { Type: string; Config: Record<string, string> };
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
+  MemorySwappiness?: number | null;
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
   [key: string]: unknown;
 }
 

@@ -101,6 +101,7 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   }
   if (!config.Hostname) config.Hostname = id.slice(0, 12);
   config.Domainname ??= '';
+  if (config.Volumes && Object.keys(config.Volumes).length === 0) config.Volumes = null; // as dockerd stores it
 
   const h: HostConfig = { ...(hostIn ?? {}) };
   h.RestartPolicy = checkRestartPolicy(h.RestartPolicy, !!h.AutoRemove);
@@ -109,6 +110,10 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   h.Runtime = h.Runtime || input.defaultRuntime;
   if (!(h.Runtime in input.runtimes)) throw invalid('ERR_RUNTIME', `Unknown runtime specified ${h.Runtime}`);
   if (!h.ShmSize) h.ShmSize = DEFAULT_SHM_SIZE;
+  // dockerd's record: -1 (the kernel's default) kept as unset, the legacy kernel-memory fields present
+  if (h.MemorySwappiness === -1) h.MemorySwappiness = null;
+  h.KernelMemory ??= 0;
+  h.KernelMemoryTCP ??= 0;
   // Recorded as dockerd does, so inspect shows what the container gets (and a later default
   // change does not alter an existing container).
   if (!h.Privileged) {

@@ -83,6 +83,8 @@ export interface SpecOptions {
   /** Memory + swap in bytes; -1 = unlimited swap. */
   memorySwap?: number;
   memoryReservation?: number;
+  /** 0–100, cgroup v1's memory.swappiness (cgroup v2 has none: dropped there, as dockerd does). */
+  memorySwappiness?: number;
   /** `--cpus` × 1e9. */
   nanoCpus?: number;
   cpuShares?: number;

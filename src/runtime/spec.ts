@@ -138,6 +138,7 @@ export function buildSpec(o: SpecOptions, facts: SpecFacts): OciSpec {
     cgroupsPath: `${(o.cgroupParent ?? DEFAULT_CGROUP_PARENT).replace(/\/+$/, '')}/${o.id}`,
     resources: { devices: rules, ...buildResources(o, facts.cpuCount) },
   };
+  if (facts.cgroupVersion === 2) delete linux.resources?.memory?.swappiness;
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
   if (!privileged && security.seccomp !== 'unconfined') {
     const profile = security.seccomp ? parseSeccompProfile(security.seccomp.profile) : defaultSeccompProfile();

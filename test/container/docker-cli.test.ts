@@ -68,7 +68,13 @@ describe('containers through the docker CLI', () => {
     // empty lists, which leave /proc and /sys unmasked.
     const masked = JSON.parse(await ok(['create', '--name', 'masks', 'busybox', 'true']).then(() => ok(['inspect', '-f', '{{json .HostConfig.MaskedPaths}}', 'masks']))) as string[];
     assert.ok(masked.includes('/proc/kcore') && masked.includes('/sys/firmware'), JSON.stringify(masked));
+    // the rest of what dockerd records for a plain create
+    assert.equal(await ok(['inspect', '-f', '{{json .HostConfig.MemorySwappiness}} {{.HostConfig.KernelMemory}} {{json .Config.Volumes}}', 'masks']), 'null 0 null\n');
     await ok(['rm', 'masks']);
+    // cgroup v1 has the knob (this machine's hybrid layout); v2 has none
+    if (existsSync('/sys/fs/cgroup/memory/memory.swappiness')) {
+      assert.equal(await ok(['run', '--rm', '--memory-swappiness', '7', 'busybox', 'cat', '/sys/fs/cgroup/memory/memory.swappiness']), '7\n');
+    }
     const mounts = (args: string[]) => ok(['run', '--rm', ...args, 'busybox', 'sh', '-c', 'mount | grep -c " /proc/sys \\| /proc/timer_list " || true']);
     assert.equal(await mounts([]), '2\n');
     assert.equal(await mounts(['--security-opt', 'systempaths=unconfined']), '0\n');

@@ -365,12 +365,16 @@ describe('buildSpec: resources', () => {
     assert.deepEqual(r?.pids, { limit: 100 });
     assert.deepEqual(spec({ pidsLimit: 0 }).linux.resources?.pids, { limit: -1 });
     assert.deepEqual(spec({ memory: 64 << 20, memorySwap: -1 }).linux.resources?.memory, { limit: 64 << 20, swap: -1 });
+    // swappiness is cgroup v1's; v2 has no such knob and the value is dropped, as dockerd does
+    assert.deepEqual(spec({ memorySwappiness: 0 }, { cgroupVersion: 1 }).linux.resources?.memory, { swappiness: 0 });
+    assert.deepEqual(spec({ memorySwappiness: 30 }, { cgroupVersion: 2 }).linux.resources?.memory, {});
   });
 
   it('checks values with Docker\'s messages', () => {
     rejects(() => spec({ memory: 1 << 20 }), 'ERR_MEMORY', /Minimum memory limit allowed is 6MB/);
     rejects(() => spec({ memory: 64 << 20, memorySwap: 32 << 20 }), 'ERR_MEMORY_SWAP', /larger than memory limit/);
     rejects(() => spec({ memorySwap: 64 << 20 }), 'ERR_MEMORY_SWAP');
+    rejects(() => spec({ memorySwappiness: 101 }), 'ERR_MEMORY_SWAPPINESS', /^Invalid value: 101, valid memory swappiness range is 0-100$/);
     rejects(() => spec({ nanoCpus: 3e9 }), 'ERR_CPUS', /Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available/);
     rejects(() => spec({ nanoCpus: 1e9, cpuQuota: 50000 }), 'ERR_CPUS', /Conflicting options/);
   });
