@@ -588,13 +588,13 @@ export class ContainerService {
 
   /**
    * A stream of the container's stdio: at once when it runs, at its next start when it is
-   * created or restarting (`undefined` if that start fails, or once `signal` aborts: a client
-   * that leaves before the start leaves no connection to conmon behind). Throws for stopped
-   * containers.
+   * created, exited or restarting (`undefined` if that start fails, or once `signal` aborts: a
+   * client that leaves before the start leaves no connection to conmon behind). Throws for
+   * containers that cannot start again (dead, being removed).
    */
   async attachStream(rec: ContainerRecord, signal?: AbortSignal): Promise<AttachStream | undefined> {
     if (rec.state.status === 'running' || rec.state.status === 'paused') return (await this.runtimeFor(rec)).attach(rec.id);
-    if (rec.state.status === 'created' || rec.state.status === 'restarting') {
+    if (rec.state.status === 'created' || rec.state.status === 'exited' || rec.state.status === 'restarting') {
       return new Promise((resolve) => {
         const live = this.liveOf(rec.id);
         const deliver = (stream: AttachStream | undefined) => {

@@ -271,6 +271,18 @@ describe('bad container input', () => {
     await noLeftovers();
   });
 
+  it('start -a (and -ai) attaches again to a container that has exited, as with dockerd', async () => {
+    await ok(['create', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; exit 3']);
+    for (const args of [['start', '-a', 'again'], ['start', '-a', 'again'], ['start', '-ai', 'again']]) {
+      const r = await docker(d, args, { input: '' });
+      assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, 'run\n');
+    }
+    // the CLI's own attach still refuses a stopped container
+    assert.match((await docker(d, ['attach', 'again'])).stderr, /You cannot attach to a stopped container, start it first/);
+    await ok(['rm', 'again']);
+  });
+
   it('a name in use is 409, starting a running container 304, removing it without -f 409', async () => {
     await ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
     const dup = await docker(d, ['run', '--name', 'busy', 'busybox', 'true']);

@@ -114,7 +114,8 @@ async function attach(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiRespon
   const stderr = boolParam(q, 'stderr');
   const tty = rec.config.Tty === true;
   const detachKeys = q.get('detachKeys') ?? undefined;
-  if (stream && !isActive(rec.state) && rec.state.status !== 'created') {
+  // An exited container is attached to its next start, as dockerd does (docker start -a).
+  if (stream && !isActive(rec.state) && rec.state.status !== 'created' && rec.state.status !== 'exited') {
     throw invalid('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
   }
   // Register before answering, so a start that follows the 101 cannot be missed.
