@@ -61,11 +61,16 @@ export function bridge(attach: AttachStream, client: ClientStreams, o: BridgeOpt
       if (forward.length && o.stdin) attach.sendStdin(forward).catch(() => undefined);
       if (detach) finish('detached');
     };
-    if (client.input) {
+    const endOfInput = () => {
+      if (o.stdin && o.closeStdinOnEnd) attach.closeStdin().catch(() => undefined);
+    };
+    if (client.input?.readableEnded) {
+      // The client half-closed before the container started (`docker run -i < /dev/null`): its
+      // 'end' is past, and cat & co. would wait on stdin for ever.
+      endOfInput();
+    } else if (client.input) {
       client.input.on('data', onInput);
-      client.input.once('end', () => {
-        if (o.stdin && o.closeStdinOnEnd) attach.closeStdin().catch(() => undefined);
-      });
+      client.input.once('end', endOfInput);
       client.input.resume();
     }
   });

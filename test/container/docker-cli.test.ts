@@ -271,6 +271,16 @@ describe('bad container input', () => {
     await noLeftovers();
   });
 
+  it('run -i and exec -i with stdin already at its end (< /dev/null) end the process instead of hanging', async () => {
+    const bounded = { timeoutMs: 30_000 };
+    const r = await run('sh', ['-c', `DOCKER_HOST=${d.host} docker run -i --rm busybox cat < /dev/null; echo "exit $?"`], bounded);
+    assert.equal(r.stdout, 'exit 0\n', r.stderr);
+    await ok(['run', '-d', '--name', 'stdin-end', 'busybox', 'sleep', '1000']);
+    const e = await run('sh', ['-c', `DOCKER_HOST=${d.host} docker exec -i stdin-end cat < /dev/null; echo "exit $?"`], bounded);
+    assert.equal(e.stdout, 'exit 0\n', e.stderr);
+    await ok(['rm', '-f', 'stdin-end']);
+  });
+
   it('start -a (and -ai) attaches again to a container that has exited, as with dockerd', async () => {
     await ok(['create', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; exit 3']);
     for (const args of [['start', '-a', 'again'], ['start', '-a', 'again'], ['start', '-ai', 'again']]) {
