@@ -3,6 +3,7 @@
  * container's snapshot, the working directory made, and the OCI spec built with Docker's
  * defaults and the container's options.
  */
+import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalid } from '../core/errors.js';
@@ -13,7 +14,7 @@ import { buildSpec } from '../runtime/spec.js';
 import type { Snapshotter } from '../snapshot/contract.js';
 import { mount, unmount } from '../snapshot/mount.js';
 import type { ResourceOptions } from '../runtime/spec-resources.js';
-import type { ContainerRecord, HostConfig } from './contract.js';
+import type { ContainerRecord, HostConfig, HostMount } from './contract.js';
 import { etcFilePaths } from './etc-files.js';
 
 export function rootfsDir(containerDir: string): string {
@@ -36,6 +37,41 @@ export function unmountRootfs(containerDir: string): void {
   } catch {
     // not mounted
   }
+}
+
+const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'] as const;
+
+/**
+ * `--mount` (HostConfig.Mounts) with dockerd's checks and messages: binds of existing absolute
+ * host paths, and tmpfs (as `--tmpfs` entries); named volumes come with the volume issue.
+ */
+export function parseMounts(mounts: HostMount[]): { binds: BindMount[]; tmpfs: Record<string, string> } {
+  const binds: BindMount[] = [];
+  const tmpfs: Record<string, string> = {};
+  for (const m of mounts) {
+    const type = m.Type ?? '';
+    const bad = (why: string) => invalid('ERR_MOUNT', `invalid mount config for type "${type}": ${why}`);
+    const absolute = (p: string) => {
+      if (!p.startsWith('/')) throw bad(`invalid mount path: '${p}' mount path must be absolute`);
+    };
+    if (type === 'volume') throw invalid('ERR_MOUNT', 'named volumes are not supported by berthd yet (--mount type=volume): bind an absolute host path instead');
+    if (type !== 'bind' && type !== 'tmpfs') throw bad('mount type unknown');
+    if (!m.Target) throw bad('field Target must not be empty');
+    absolute(m.Target);
+    if (type === 'tmpfs') {
+      if (m.Source) throw bad('field Source must not be specified');
+      const opts = [m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '', m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : '', m.ReadOnly ? 'ro' : ''];
+      tmpfs[m.Target] = opts.filter(Boolean).join(',');
+      continue;
+    }
+    if (!m.Source) throw bad('field Source must not be empty');
+    absolute(m.Source);
+    if (!existsSync(m.Source)) throw bad(`bind source path does not exist: ${m.Source}`);
+    const propagation = m.BindOptions?.Propagation || undefined;
+    if (propagation !== undefined && !(PROPAGATIONS as readonly string[]).includes(propagation)) throw bad(`invalid propagation mode: ${propagation}`);
+    binds.push({ source: m.Source, destination: m.Target, readonly: m.ReadOnly === true, ...(propagation ? { propagation: propagation as BindMount['propagation'] } : {}) });
+  }
+  return { binds, tmpfs };
 }
 
 /** `-v /host/path:/container/path[:ro|rw][,...]` binds (named volumes come with the volume issue). */
@@ -66,6 +102,7 @@ export function resourceOptions(h: HostConfig): ResourceOptions {
   if (h.MemorySwap) o.memorySwap = h.MemorySwap;
   if (h.MemoryReservation) o.memoryReservation = h.MemoryReservation;
   if (typeof h.MemorySwappiness === 'number' && h.MemorySwappiness !== -1) o.memorySwappiness = h.MemorySwappiness;
+  if (h.OomKillDisable === true) o.oomKillDisable = true;
   if (h.NanoCpus) o.nanoCpus = h.NanoCpus;
   if (h.CpuShares) o.cpuShares = h.CpuShares;
   if (h.CpuPeriod) o.cpuPeriod = h.CpuPeriod;
@@ -82,6 +119,7 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
   const c = rec.config;
   const etc = etcFilePaths(containerDir);
   const ns = (mode: string | undefined) => (mode === 'host' ? 'host' : 'private');
+  const mounts = parseMounts(h.Mounts ?? []);
   const o: SpecOptions = {
     id: rec.id,
     rootfs,
@@ -104,7 +142,8 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
     pid: ns(h.PidMode),
     ipc: h.IpcMode === 'host' ? 'host' : h.IpcMode === 'none' ? 'none' : 'private',
     uts: h.UTSMode === 'host' ? 'host' : 'private',
-    mounts: parseBinds(h.Binds ?? []),
+    ...(h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? { cgroupns: h.CgroupnsMode } : {}),
+    mounts: [...parseBinds(h.Binds ?? []), ...mounts.binds],
   };
   if (c.WorkingDir) o.workingDir = c.WorkingDir;
   if (c.User) o.user = c.User;
@@ -113,7 +152,7 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
   Object.assign(o, resourceOptions(h));
   if (h.Sysctls) o.sysctls = h.Sysctls;
   if (h.DeviceCgroupRules?.length) o.deviceCgroupRules = h.DeviceCgroupRules;
-  if (h.Tmpfs) o.tmpfs = h.Tmpfs;
+  if (h.Tmpfs || Object.keys(mounts.tmpfs).length > 0) o.tmpfs = { ...(h.Tmpfs ?? {}), ...mounts.tmpfs };
   if (h.ShmSize) o.shmSize = h.ShmSize;
   if (h.OomScoreAdj) o.oomScoreAdj = h.OomScoreAdj;
   return o;

@@ -40,9 +40,20 @@ export interface DeviceMapping {
   CgroupPermissions: string;
 }
 
+/** An entry of HostConfig.Mounts (`--mount`). */
+export interface HostMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  BindOptions?: { Propagation?: string } | null;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
+}
+
 /** The HostConfig fields berth acts on (the rest of Docker's HostConfig is kept as given). */
 export interface HostConfig {
   Binds?: string[] | null;
+  Mounts?: HostMount[] | null;
   NetworkMode?: string;
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;

@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import { invalid } from '../core/errors.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/defaults.js';
 import { buildResources } from '../runtime/spec-resources.js';
-import { resourceOptions } from './bundle.js';
+import { hostCgroupVersion } from '../runtime/facts.js';
+import { parseMounts, resourceOptions } from './bundle.js';
+import { parseSignal } from './signals.js';
 import type { ContainerConfig, ImageConfig } from '../image/oci.js';
 import type { CreateRequest, HostConfig, RestartPolicy } from './contract.js';
 
@@ -87,6 +89,8 @@ export interface CreatePlan {
   hostConfig: HostConfig;
   path: string;
   args: string[];
+  /** For the create answer's Warnings, in dockerd's words. */
+  warnings: string[];
 }
 
 /** Validate the request and compute what the container will be. Pure: throws `invalid` errors. */
@@ -122,7 +126,10 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   }
   h.NetworkMode = h.NetworkMode || 'default';
   h.IpcMode = h.IpcMode || 'private';
-  h.CgroupnsMode = h.CgroupnsMode || 'host';
+  if (h.CgroupnsMode && h.CgroupnsMode !== 'host' && h.CgroupnsMode !== 'private') throw invalid('ERR_CGROUPNS', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
+  h.CgroupnsMode = h.CgroupnsMode || (hostCgroupVersion() === 2 ? 'private' : 'host');
+  parseMounts(h.Mounts ?? []); // a bad --mount is a 400 at create, as in dockerd
+  if (config.StopSignal) parseSignal(config.StopSignal);
   h.LogConfig = { Type: h.LogConfig?.Type || 'k8s-file', Config: h.LogConfig?.Config ?? {} };
   if (!['k8s-file', 'json-file', 'none'].includes(h.LogConfig.Type)) {
     throw invalid('ERR_LOG_DRIVER', `logging driver "${h.LogConfig.Type}" is not supported by berthd (k8s-file, json-file or none)`);
@@ -138,5 +145,7 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   if (!['default', 'none', 'host', 'bridge'].includes(h.NetworkMode)) {
     throw invalid('ERR_NETWORK', `network ${h.NetworkMode} not found`);
   }
-  return { config, hostConfig: h, path: cmd[0], args: cmd.slice(1) };
+  const warnings: string[] = [];
+  if (h.OomKillDisable && !h.Memory) warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  return { config, hostConfig: h, path: cmd[0], args: cmd.slice(1), warnings };
 }

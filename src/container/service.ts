@@ -217,7 +217,7 @@ export class ContainerService {
       };
       await this.save(rec);
       this.event(rec, 'create');
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: plan.warnings };
     } catch (e) {
       this.deps.store.releaseName(fullName, id);
       await this.deps.snapshots.remove(id).catch(() => undefined);

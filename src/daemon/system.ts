@@ -9,6 +9,7 @@ import { API_VERSION, MIN_API_VERSION } from '../api/contract.js';
 import type { SystemService } from '../api/routes/system.js';
 import { BERTH_VERSION } from '../core/version.js';
 import { nativeArchitecture } from '../image/service.js';
+import { hostCgroupVersion } from '../runtime/facts.js';
 import type { DaemonConfig } from './config.js';
 
 const run = promisify(execFile);
@@ -39,10 +40,6 @@ async function runtimeVersion(path: string): Promise<{ version: string; commit: 
   } catch {
     return { version: '', commit: '' };
   }
-}
-
-function cgroupVersion(): '1' | '2' {
-  return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
 }
 
 /**
@@ -119,7 +116,7 @@ export function createSystemService(config: DaemonConfig, counts: SystemCounts, 
         DriverStatus: [['Backing Filesystem', 'overlay snapshots'], ['Supports d_type', 'true'], ['Layer sync', String(config.layerSync)]],
         Plugins: { Volume: ['local'], Network: ['null', 'host'], Authorization: null, Log: ['k8s-file'] },
         MemoryLimit: true,
-        SwapLimit: fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') || cgroupVersion() === '2',
+        SwapLimit: fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') || hostCgroupVersion() === 2,
         CpuCfsPeriod: true,
         CpuCfsQuota: true,
         CPUShares: true,
@@ -128,12 +125,12 @@ export function createSystemService(config: DaemonConfig, counts: SystemCounts, 
         IPv4Forwarding: (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '0')).trim() === '1',
         Debug: config.logLevel === 'debug',
         NFd: fs.readdirSync('/proc/self/fd').length,
-        OomKillDisable: cgroupVersion() === '1',
+        OomKillDisable: hostCgroupVersion() === 1,
         NGoroutines: 0,
         SystemTime: new Date().toISOString(),
         LoggingDriver: 'k8s-file',
         CgroupDriver: 'cgroupfs',
-        CgroupVersion: cgroupVersion(),
+        CgroupVersion: String(hostCgroupVersion()),
         NEventsListener: 0,
         KernelVersion: os.release(),
         OperatingSystem: rel.pretty,

@@ -68,6 +68,8 @@ export interface SpecOptions {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
+  /** A cgroup namespace of its own; default: private on cgroup v2, host on v1 (Docker's defaults). */
+  cgroupns?: 'host' | 'private';
   /** `no-new-privileges[=true|false]`, `seccomp=unconfined`, `seccomp=<profile JSON>`, `systempaths=unconfined`. */
   securityOpt?: string[];
   /**
@@ -85,6 +87,8 @@ export interface SpecOptions {
   memoryReservation?: number;
   /** 0–100, cgroup v1's memory.swappiness (cgroup v2 has none: dropped there, as dockerd does). */
   memorySwappiness?: number;
+  /** cgroup v1's memory.oom_control (v2 has none: dropped there, as dockerd does). */
+  oomKillDisable?: boolean;
   /** `--cpus` × 1e9. */
   nanoCpus?: number;
   cpuShares?: number;

@@ -86,6 +86,11 @@ export function findInitBinary(): string | undefined {
   return INIT_CANDIDATES.find((p) => existsSync(p));
 }
 
+/** The host's cgroup layout: 2 when the unified hierarchy is mounted at /sys/fs/cgroup. */
+export function hostCgroupVersion(): 1 | 2 {
+  return existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1;
+}
+
 type HostFacts = Pick<SpecFacts, 'arch' | 'kernel' | 'cgroupVersion' | 'capabilities' | 'sysctls' | 'thermalThrottlePaths' | 'cpuCount'>;
 let hostFacts: Promise<HostFacts> | undefined;
 
@@ -94,7 +99,7 @@ export function hostSpecFacts(): Promise<HostFacts> {
   hostFacts ??= (async () => ({
     arch: nativeArch(),
     kernel: release(),
-    cgroupVersion: existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1,
+    cgroupVersion: hostCgroupVersion(),
     capabilities: await grantableCapabilities(),
     sysctls: Object.keys(DEFAULT_NET_SYSCTLS).filter((k) => existsSync(`/proc/sys/${k.replaceAll('.', '/')}`)),
     thermalThrottlePaths: await thermalThrottlePaths(),

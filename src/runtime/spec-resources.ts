@@ -21,7 +21,7 @@ export function defaultMemorySwap(memory: number | undefined, memorySwap: number
 }
 
 /** The options buildResources reads (what `docker update` can change as well). */
-export type ResourceOptions = Pick<SpecOptions, 'memory' | 'memorySwap' | 'memoryReservation' | 'memorySwappiness' | 'nanoCpus' | 'cpuShares' | 'cpuPeriod' | 'cpuQuota' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit'>;
+export type ResourceOptions = Pick<SpecOptions, 'memory' | 'memorySwap' | 'memoryReservation' | 'memorySwappiness' | 'oomKillDisable' | 'nanoCpus' | 'cpuShares' | 'cpuPeriod' | 'cpuQuota' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit'>;
 
 export function buildResources(o: ResourceOptions, cpuCount: number): Omit<OciResources, 'devices'> {
   const r: Omit<OciResources, 'devices'> = {};
@@ -42,12 +42,13 @@ export function buildResources(o: ResourceOptions, cpuCount: number): Omit<OciRe
   if (swappiness !== undefined && (!Number.isInteger(swappiness) || swappiness < 0 || swappiness > 100)) {
     throw invalid('ERR_MEMORY_SWAPPINESS', `Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
   }
-  if (memory > 0 || swap !== 0 || reservation > 0 || swappiness !== undefined) {
+  if (memory > 0 || swap !== 0 || reservation > 0 || swappiness !== undefined || o.oomKillDisable) {
     r.memory = {};
     if (memory > 0) r.memory.limit = memory;
     if (reservation > 0) r.memory.reservation = reservation;
     if (swap !== 0) r.memory.swap = swap;
     if (swappiness !== undefined) r.memory.swappiness = swappiness;
+    if (o.oomKillDisable) r.memory.disableOOMKiller = true;
   }
 
   const cpu: NonNullable<OciResources['cpu']> = {};

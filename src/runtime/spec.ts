@@ -41,7 +41,7 @@ function namespaces(o: SpecOptions, cgroupVersion: 1 | 2): OciNamespace[] {
   add('pid', o.pid ?? 'private');
   add('ipc', o.ipc ?? 'private');
   // A private cgroup namespace is Docker's default on cgroup v2 only. Never `time` (runc 1.1 and crun 1.8 reject it).
-  if (cgroupVersion === 2) out.push({ type: 'cgroup' });
+  if ((o.cgroupns ?? (cgroupVersion === 2 ? 'private' : 'host')) === 'private') out.push({ type: 'cgroup' });
   return out;
 }
 
@@ -138,7 +138,10 @@ export function buildSpec(o: SpecOptions, facts: SpecFacts): OciSpec {
     cgroupsPath: `${(o.cgroupParent ?? DEFAULT_CGROUP_PARENT).replace(/\/+$/, '')}/${o.id}`,
     resources: { devices: rules, ...buildResources(o, facts.cpuCount) },
   };
-  if (facts.cgroupVersion === 2) delete linux.resources?.memory?.swappiness;
+  if (facts.cgroupVersion === 2) {
+    delete linux.resources?.memory?.swappiness;
+    delete linux.resources?.memory?.disableOOMKiller;
+  }
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
   if (!privileged && security.seccomp !== 'unconfined') {
     const profile = security.seccomp ? parseSeccompProfile(security.seccomp.profile) : defaultSeccompProfile();

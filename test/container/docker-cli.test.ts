@@ -4,12 +4,13 @@
  * inside the containers and on the host.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runInPty } from '../cli/helpers/clients.js';
 import { BERTH, berth, docker, request, run, startDaemon, timeless, type TestDaemon } from '../helpers/daemon.js';
 import { busyboxTar } from '../helpers/images.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let d: TestDaemon;
 
@@ -279,6 +280,30 @@ describe('bad container input', () => {
     const e = await run('sh', ['-c', `DOCKER_HOST=${d.host} docker exec -i stdin-end cat < /dev/null; echo "exit $?"`], bounded);
     assert.equal(e.stdout, 'exit 0\n', e.stderr);
     await ok(['rm', '-f', 'stdin-end']);
+  });
+
+  it('--mount binds and tmpfs, --cgroupns, --oom-kill-disable and --stop-signal as dockerd takes them', async () => {
+    const dir = await tempDir(undefined, 'bt-mount-');
+    writeFileSync(join(dir, 'hello'), 'hi\n');
+    assert.equal(await ok(['run', '--rm', '--mount', `type=bind,src=${dir},dst=/m`, 'busybox', 'cat', '/m/hello']), 'hi\n');
+    const ro = await docker(d, ['run', '--rm', '--mount', `type=bind,src=${dir},dst=/m,readonly`, 'busybox', 'touch', '/m/x']);
+    assert.notEqual(ro.code, 0);
+    assert.match(ro.stderr, /Read-only file system/);
+    const missing = await docker(d, ['run', '--rm', '--mount', 'type=bind,src=/nonexistent-berth-src,dst=/m', 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /invalid mount config for type "bind": bind source path does not exist: \/nonexistent-berth-src/);
+    assert.match(await ok(['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1048576', 'busybox', 'sh', '-c', 'df -k /t | tail -1']), /^tmpfs\s+1024\s/);
+    await run('rm', ['-rf', dir]);
+    // a private cgroup namespace shows the container's cgroups as the root
+    assert.match(await ok(['run', '--rm', '--cgroupns', 'private', 'busybox', 'cat', '/proc/self/cgroup']), /^\d+:[^:]*:\/$/m);
+    const sig = await docker(d, ['run', '--rm', '--stop-signal', 'BOGUS', 'busybox', 'true']);
+    assert.equal(sig.code, 125);
+    assert.match(sig.stderr, /Invalid signal: BOGUS/);
+    if (existsSync('/sys/fs/cgroup/memory/memory.oom_control')) {
+      const oom = await docker(d, ['run', '--rm', '--oom-kill-disable', 'busybox', 'cat', '/sys/fs/cgroup/memory/memory.oom_control']);
+      assert.match(oom.stdout, /oom_kill_disable 1/);
+      assert.match(oom.stderr, /WARNING: OOM killer is disabled for the container, but no memory limit is set/);
+    }
   });
 
   it('start -a (and -ai) attaches again to a container that has exited, as with dockerd', async () => {

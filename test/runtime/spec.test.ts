@@ -368,6 +368,16 @@ describe('buildSpec: resources', () => {
     // swappiness is cgroup v1's; v2 has no such knob and the value is dropped, as dockerd does
     assert.deepEqual(spec({ memorySwappiness: 0 }, { cgroupVersion: 1 }).linux.resources?.memory, { swappiness: 0 });
     assert.deepEqual(spec({ memorySwappiness: 30 }, { cgroupVersion: 2 }).linux.resources?.memory, {});
+    assert.deepEqual(spec({ oomKillDisable: true }, { cgroupVersion: 1 }).linux.resources?.memory, { disableOOMKiller: true });
+    assert.deepEqual(spec({ oomKillDisable: true }, { cgroupVersion: 2 }).linux.resources?.memory, {});
+  });
+
+  it('gives a cgroup namespace by --cgroupns, defaulting to private on cgroup v2 and host on v1', () => {
+    const hasCgroupNs = (o: Partial<SpecOptions>, v: 1 | 2) => spec(o, { cgroupVersion: v }).linux.namespaces.some((n) => n.type === 'cgroup');
+    assert.equal(hasCgroupNs({}, 1), false);
+    assert.equal(hasCgroupNs({}, 2), true);
+    assert.equal(hasCgroupNs({ cgroupns: 'private' }, 1), true);
+    assert.equal(hasCgroupNs({ cgroupns: 'host' }, 2), false);
   });
 
   it('checks values with Docker\'s messages', () => {
