@@ -58,6 +58,7 @@ export function parseMounts(mounts: HostMount[]): { binds: BindMount[]; tmpfs: R
     if (type !== 'bind' && type !== 'tmpfs') throw bad('mount type unknown');
     if (!m.Target) throw bad('field Target must not be empty');
     absolute(m.Target);
+    if (path.posix.normalize(m.Target) === '/') throw bad("invalid specification: destination can't be '/'");
     if (type === 'tmpfs') {
       if (m.Source) throw bad('field Source must not be specified');
       const opts = [m.TmpfsOptions?.SizeBytes ? `size=${m.TmpfsOptions.SizeBytes}` : '', m.TmpfsOptions?.Mode ? `mode=${m.TmpfsOptions.Mode.toString(8)}` : '', m.ReadOnly ? 'ro' : ''];
@@ -72,6 +73,21 @@ export function parseMounts(mounts: HostMount[]): { binds: BindMount[]; tmpfs: R
     binds.push({ source: m.Source, destination: m.Target, readonly: m.ReadOnly === true, ...(propagation ? { propagation: propagation as BindMount['propagation'] } : {}) });
   }
   return { binds, tmpfs };
+}
+
+/**
+ * Every destination of -v, --mount and --tmpfs, refused when two are the same place (dockerd's
+ * "Duplicate mount point"): the later one would hide the earlier, a read-only bind included.
+ */
+export function checkMountPoints(h: HostConfig): void {
+  const seen = new Set<string>();
+  const fromMounts = parseMounts(h.Mounts ?? []);
+  const all = [...parseBinds(h.Binds ?? []).map((b) => b.destination), ...fromMounts.binds.map((b) => b.destination), ...Object.keys(fromMounts.tmpfs), ...Object.keys(h.Tmpfs ?? {})];
+  for (const dest of all) {
+    const clean = path.posix.normalize(dest).replace(/(.)\/+$/, '$1');
+    if (seen.has(clean)) throw invalid('ERR_MOUNT', `Duplicate mount point: ${clean}`);
+    seen.add(clean);
+  }
 }
 
 /** `-v /host/path:/container/path[:ro|rw][,...]` binds (named volumes come with the volume issue). */
@@ -142,7 +158,7 @@ export function specOptions(rec: ContainerRecord, rootfs: string, containerDir: 
     pid: ns(h.PidMode),
     ipc: h.IpcMode === 'host' ? 'host' : h.IpcMode === 'none' ? 'none' : 'private',
     uts: h.UTSMode === 'host' ? 'host' : 'private',
-    ...(h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? { cgroupns: h.CgroupnsMode } : {}),
+    ...(h.CgroupnsMode === 'private' || (h.CgroupnsMode === 'host' && rec.cgroupnsApplied) ? { cgroupns: h.CgroupnsMode } : {}),
     mounts: [...parseBinds(h.Binds ?? []), ...mounts.binds],
   };
   if (c.WorkingDir) o.workingDir = c.WorkingDir;

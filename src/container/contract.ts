@@ -126,6 +126,11 @@ export interface ContainerRecord {
   state: ContainerState;
   logPath: string;
   driver: string;
+  /**
+   * HostConfig.CgroupnsMode is what the container gets. Records made before berthd applied it
+   * hold 'host' whatever was asked, and ran with a private cgroup namespace on cgroup v2.
+   */
+  cgroupnsApplied?: true;
 }
 
 /** A container event as `docker events` shows it. */

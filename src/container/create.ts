@@ -8,7 +8,7 @@ import { invalid } from '../core/errors.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../runtime/defaults.js';
 import { buildResources } from '../runtime/spec-resources.js';
 import { hostCgroupVersion } from '../runtime/facts.js';
-import { parseMounts, resourceOptions } from './bundle.js';
+import { checkMountPoints, resourceOptions } from './bundle.js';
 import { parseSignal } from './signals.js';
 import type { ContainerConfig, ImageConfig } from '../image/oci.js';
 import type { CreateRequest, HostConfig, RestartPolicy } from './contract.js';
@@ -128,8 +128,8 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   h.IpcMode = h.IpcMode || 'private';
   if (h.CgroupnsMode && h.CgroupnsMode !== 'host' && h.CgroupnsMode !== 'private') throw invalid('ERR_CGROUPNS', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
   h.CgroupnsMode = h.CgroupnsMode || (hostCgroupVersion() === 2 ? 'private' : 'host');
-  parseMounts(h.Mounts ?? []); // a bad --mount is a 400 at create, as in dockerd
-  if (config.StopSignal) parseSignal(config.StopSignal);
+  checkMountPoints(h); // a bad or doubled -v/--mount/--tmpfs is a 400 at create, as in dockerd
+  if ((userConfig as ContainerConfig).StopSignal) parseSignal((userConfig as ContainerConfig).StopSignal as string); // dockerd checks the request's, not the image's
   h.LogConfig = { Type: h.LogConfig?.Type || 'k8s-file', Config: h.LogConfig?.Config ?? {} };
   if (!['k8s-file', 'json-file', 'none'].includes(h.LogConfig.Type)) {
     throw invalid('ERR_LOG_DRIVER', `logging driver "${h.LogConfig.Type}" is not supported by berthd (k8s-file, json-file or none)`);

@@ -72,6 +72,8 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
     // The new layer is kept as a snapshot with its tar-split record, not as a blob: its digest
     // is its diffID and its tar is rebuilt from the snapshot when needed.
     const applied = await deps.snapshots.applyLayer(rec.imageChainId, diffLayer(deps.snapshots.diffSource(rec.id)));
+    // the new layer is held by nothing until the image record names it
+    const releaseLayer = deps.images.lease([applied.chainId]);
     // No change at all: like Docker, no layer, only a history entry marked empty.
     const empty = applied.diffId === EMPTY_LAYER_DIFF_ID;
     const created = nowRfc3339Nano();
@@ -101,8 +103,13 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
       ...base.layers.map((l, i) => ({ ...l, mediaType: baseManifest.layers[i]?.mediaType ?? MediaType.OciLayer, blobSize: baseManifest.layers[i]?.size ?? 0 })),
       ...(empty ? [] : [{ digest: applied.diffId, diffId: applied.diffId, chainId: applied.chainId, size: applied.size, mediaType: MediaType.OciLayer, blobSize: applied.streamSize }]),
     ];
-    const id = await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
-    // the empty snapshot just applied is held by nothing
+    let id: Digest;
+    try {
+      id = await deps.images.storeImage(config, layers, { ...(reference ? { reference } : {}), parent: rec.image, event: 'commit' });
+    } finally {
+      releaseLayer();
+    }
+    // the empty snapshot just applied is held by nothing (unless another image shares it)
     if (empty) await deps.images.collectGarbage();
     return id;
   } finally {

@@ -214,6 +214,7 @@ export class ContainerService {
         state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, manuallyStopped: false, restartCount: 0 },
         logPath: path.join(dir, `${id}.log`),
         driver: 'overlayfs',
+        cgroupnsApplied: true,
       };
       await this.save(rec);
       this.event(rec, 'create');
@@ -532,6 +533,7 @@ export class ContainerService {
       if (!isKind(e, 'not-found')) throw e;
     });
     await this.deps.store.remove(rec.id);
+    for (const cb of live.pendingAttach.splice(0)) cb(undefined); // attaches waiting for a start that will not come
     this.live.delete(rec.id);
     this.event(rec, 'destroy');
     this.fire(rec.id, ['removed', 'not-running', 'next-exit'], { StatusCode: rec.state.exitCode, Error: null });

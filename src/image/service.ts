@@ -200,8 +200,8 @@ export class ImageService {
 
   // ---- import --------------------------------------------------------------
 
-  /** Hold digests/ChainIDs against GC while an operation is in flight. */
-  private lease(keys: string[]): () => void {
+  /** Hold digests/ChainIDs against GC while an operation is in flight (until the returned release). */
+  lease(keys: string[]): () => void {
     for (const k of keys) this.leases.set(k, (this.leases.get(k) ?? 0) + 1);
     return () => {
       for (const k of keys) {
@@ -264,7 +264,8 @@ export class ImageService {
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.blobSize })),
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    const release = this.lease([configDigest]);
+    // both blobs are unreferenced until the record is written: a sweep in between must spare them
+    const release = this.lease([configDigest, digestOf(manifestBytes)]);
     try {
       await this.deps.content.put(configBytes, configDigest);
       const manifestInfo = await this.deps.content.put(manifestBytes);
@@ -296,17 +297,17 @@ export class ImageService {
 
   // ---- garbage collection -------------------------------------------------------
 
+  /** sweep() under the index lock, for callers outside it. */
+  async collectGarbage(): Promise<void> {
+    await this.deps.index.lock.run(() => this.sweep());
+  }
+
   /**
    * Remove layer snapshots and blobs that no image, container or in-flight operation holds.
    * (Layers made here have no blob: their digest keeps nothing, their ChainID keeps the
    * snapshot with its tar-split record.) Caller holds the index lock (or runs before the daemon
    * serves).
    */
-  /** sweep() under the index lock, for callers outside it. */
-  async collectGarbage(): Promise<void> {
-    await this.deps.index.lock.run(() => this.sweep());
-  }
-
   async sweep(): Promise<{ chains: Digest[]; blobs: number }> {
     const keepChains = new Set<string>(this.deps.containerChains?.() ?? []);
     const keepBlobs = new Set<string>();

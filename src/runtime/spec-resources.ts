@@ -5,6 +5,7 @@
  */
 import { invalid } from '../core/errors.js';
 import type { SpecOptions } from './contract.js';
+import { hostCgroupVersion } from './facts.js';
 import type { OciResources } from './oci-config.js';
 
 /** Docker's minimum `--memory` (linuxMinMemory in moby HEAD is 6 MiB). */
@@ -23,7 +24,11 @@ export function defaultMemorySwap(memory: number | undefined, memorySwap: number
 /** The options buildResources reads (what `docker update` can change as well). */
 export type ResourceOptions = Pick<SpecOptions, 'memory' | 'memorySwap' | 'memoryReservation' | 'memorySwappiness' | 'oomKillDisable' | 'nanoCpus' | 'cpuShares' | 'cpuPeriod' | 'cpuQuota' | 'cpusetCpus' | 'cpusetMems' | 'pidsLimit'>;
 
-export function buildResources(o: ResourceOptions, cpuCount: number): Omit<OciResources, 'devices'> {
+/**
+ * `cgroupVersion`: swappiness and the OOM-killer switch exist on cgroup v1 only; on v2 they are
+ * dropped (as dockerd does) rather than handed to a runtime that would refuse them.
+ */
+export function buildResources(o: ResourceOptions, cpuCount: number, cgroupVersion: 1 | 2 = hostCgroupVersion()): Omit<OciResources, 'devices'> {
   const r: Omit<OciResources, 'devices'> = {};
   const memory = o.memory ?? 0;
   const swap = o.memorySwap ?? 0;
@@ -47,8 +52,8 @@ export function buildResources(o: ResourceOptions, cpuCount: number): Omit<OciRe
     if (memory > 0) r.memory.limit = memory;
     if (reservation > 0) r.memory.reservation = reservation;
     if (swap !== 0) r.memory.swap = swap;
-    if (swappiness !== undefined) r.memory.swappiness = swappiness;
-    if (o.oomKillDisable) r.memory.disableOOMKiller = true;
+    if (swappiness !== undefined && cgroupVersion === 1) r.memory.swappiness = swappiness;
+    if (o.oomKillDisable && cgroupVersion === 1) r.memory.disableOOMKiller = true;
   }
 
   const cpu: NonNullable<OciResources['cpu']> = {};

@@ -136,12 +136,8 @@ export function buildSpec(o: SpecOptions, facts: SpecFacts): OciSpec {
     namespaces: namespaces(o, facts.cgroupVersion),
     devices,
     cgroupsPath: `${(o.cgroupParent ?? DEFAULT_CGROUP_PARENT).replace(/\/+$/, '')}/${o.id}`,
-    resources: { devices: rules, ...buildResources(o, facts.cpuCount) },
+    resources: { devices: rules, ...buildResources(o, facts.cpuCount, facts.cgroupVersion) },
   };
-  if (facts.cgroupVersion === 2) {
-    delete linux.resources?.memory?.swappiness;
-    delete linux.resources?.memory?.disableOOMKiller;
-  }
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
   if (!privileged && security.seccomp !== 'unconfined') {
     const profile = security.seccomp ? parseSeccompProfile(security.seccomp.profile) : defaultSeccompProfile();

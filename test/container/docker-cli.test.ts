@@ -272,6 +272,19 @@ describe('bad container input', () => {
     await noLeftovers();
   });
 
+  it('an exec that could not start is not started again: 409, not a second upgrade', async () => {
+    await ok(['run', '-d', '--name', 'exec-once', 'busybox', 'sleep', '1000']);
+    const created = await request(d, 'POST', '/v1.41/containers/exec-once/exec', { body: JSON.stringify({ Cmd: ['nosuch'], AttachStdout: true }), headers: { 'Content-Type': 'application/json' } });
+    const execId = (JSON.parse(created.body) as { Id: string }).Id;
+    const first = await request(d, 'POST', `/v1.41/exec/${execId}/start`, { body: '{}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(first.status, 200); // the raw-stream form (no Upgrade asked), the message inside
+    assert.match(first.body, /executable file not found/);
+    const again = await request(d, 'POST', `/v1.41/exec/${execId}/start`, { body: '{}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(again.status, 409, again.body);
+    assert.equal(JSON.parse((await request(d, 'GET', `/v1.41/exec/${execId}/json`)).body).ExitCode, 126);
+    await ok(['rm', '-f', 'exec-once']);
+  });
+
   it('run -i and exec -i with stdin already at its end (< /dev/null) end the process instead of hanging', async () => {
     const bounded = { timeoutMs: 30_000 };
     const r = await run('sh', ['-c', `DOCKER_HOST=${d.host} docker run -i --rm busybox cat < /dev/null; echo "exit $?"`], bounded);
@@ -315,7 +328,11 @@ describe('bad container input', () => {
     }
     // the CLI's own attach still refuses a stopped container
     assert.match((await docker(d, ['attach', 'again'])).stderr, /You cannot attach to a stopped container, start it first/);
+    // an attach waiting for a start that will not come ends when the container is removed
+    const waiting = request(d, 'POST', '/v1.41/containers/again/attach?stream=1&stdout=1');
+    await new Promise((r) => setTimeout(r, 300));
     await ok(['rm', 'again']);
+    assert.equal((await waiting).status, 200);
   });
 
   it('a name in use is 409, starting a running container 304, removing it without -f 409', async () => {

@@ -185,12 +185,13 @@ async function execStart(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiRes
     return;
   }
   let started;
+  const retry = e.started;
   try {
     started = await deps.execs.start(e.id, true);
   } catch (err) {
     // dockerd upgrades first and reports a process that could not start inside the stream (the
     // docker CLI prints it and exits with the exec's 126); checks before that stay HTTP errors.
-    if (!deps.execs.get(e.id).failedToStart) throw err;
+    if (retry || !deps.execs.get(e.id).failedToStart) throw err;
     const client = res.hijack();
     writeOutput(client.output, e.config.Tty === true, 'stdout', Buffer.from(`${toBerthError(err).message}\r\n`));
     client.output.end();
