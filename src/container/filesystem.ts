@@ -30,7 +30,10 @@ export interface FilesystemDeps {
 
 export async function containerChanges(deps: FilesystemDeps, rec: ContainerRecord): Promise<Change[]> {
   const all = await changes(deps.snapshots.diffSource(rec.id));
-  return all.filter((c) => !MOUNT_POINTS.has(c.path) && !(c.kind === 'A' && (c.path === '/etc' || c.path === '/sbin') && all.every((x) => !x.path.startsWith(`${c.path}/`) || MOUNT_POINTS.has(x.path))));
+  // /etc or /sbin added or changed only because the runtime made mount points in them (dockerd
+  // keeps those in an init layer below the container's, so its diff never shows them)
+  const onlyMountPoints = (dir: string) => all.every((x) => !x.path.startsWith(`${dir}/`) || MOUNT_POINTS.has(x.path));
+  return all.filter((c) => !MOUNT_POINTS.has(c.path) && !((c.kind === 'A' || c.kind === 'C') && (c.path === '/etc' || c.path === '/sbin') && onlyMountPoints(c.path)));
 }
 
 /** The merged rootfs as a tar stream; a stopped container's rootfs is mounted for the duration. */

@@ -38,7 +38,10 @@ export async function top(pids: number[], psArgs: string): Promise<TopResult> {
   try {
     ({ stdout } = await run('ps', args, { maxBuffer: 16 << 20 }));
   } catch (e) {
-    throw invalid('ERR_TOP', `Error running ps: ${(e as Error).message}`);
+    // dockerd's wording: "ps: " and the first line of what ps said (not its usage text)
+    const stderr = (e as { stderr?: string }).stderr ?? '';
+    const first = stderr.split('\n').find((l) => l.trim() !== '') ?? (e as Error).message;
+    throw invalid('ERR_TOP', `ps: ${first.trim()}`);
   }
   return parsePs(stdout, pids, psArgs || '-ef');
 }

@@ -272,6 +272,17 @@ describe('bad container input', () => {
     await noLeftovers();
   });
 
+  it('diff hides the runtime\'s mount points, logs --details and top errors read as dockerd\'s', async () => {
+    await ok(['run', '-d', '--name', 'quiet', 'busybox', 'sh', '-c', 'echo one; echo two; sleep 1000']);
+    for (let i = 0; i < 50 && !(await ok(['logs', 'quiet'])).includes('two'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await ok(['diff', 'quiet']), '', 'an untouched container shows no change, not C /etc');
+    assert.equal(await ok(['logs', '--details', 'quiet']), ' one\n two\n');
+    const top = await docker(d, ['top', 'quiet', 'bogusarg']);
+    assert.equal(top.code, 1);
+    assert.match(top.stderr, /^Error response from daemon: ps: error: unsupported option \(BSD syntax\)\n$/);
+    await ok(['rm', '-f', 'quiet']);
+  });
+
   it('an exec that could not start is not started again: 409, not a second upgrade', async () => {
     await ok(['run', '-d', '--name', 'exec-once', 'busybox', 'sleep', '1000']);
     const created = await request(d, 'POST', '/v1.41/containers/exec-once/exec', { body: JSON.stringify({ Cmd: ['nosuch'], AttachStdout: true }), headers: { 'Content-Type': 'application/json' } });

@@ -148,6 +148,8 @@ async function logs(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
   }
   const follow = boolParam(q, 'follow');
   const timestamps = boolParam(q, 'timestamps');
+  // --details: the log's extra attributes and a space before each line (berth records none yet)
+  const details = boolParam(q, 'details') ? Buffer.from(' ') : undefined;
   const tailText = q.get('tail');
   const tail = tailText && tailText !== 'all' ? Number(tailText) : undefined;
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalid('ERR_BAD_PARAMETER', `invalid value for tail: ${tailText}`);
@@ -167,7 +169,8 @@ async function logs(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiResponse
       signal: ac.signal,
     })) {
       if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
-      const data = timestamps ? Buffer.concat([Buffer.from(`${formatTimestampNs(e.timeNs)} `), e.data]) : e.data;
+      const line = details ? Buffer.concat([details, e.data]) : e.data;
+      const data = timestamps ? Buffer.concat([Buffer.from(`${formatTimestampNs(e.timeNs)} `), line]) : line;
       if (!writeOutput(out, tty, e.stream, data)) await new Promise((r) => out.once('drain', r));
     }
   } catch (e) {
