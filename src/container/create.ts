@@ -97,7 +97,8 @@ export interface CreatePlan {
 export function planContainer(input: CreateInput, id: string): CreatePlan {
   const { request } = input;
   const { HostConfig: hostIn, NetworkingConfig: _net, ...userConfig } = request;
-  const config = mergeConfig(userConfig as ContainerConfig, input.image.config);
+  const requested = userConfig as ContainerConfig;
+  const config = mergeConfig(requested, input.image.config);
   const cmd = [...list(config.Entrypoint), ...list(config.Cmd)];
   if (cmd.length === 0) throw invalid('ERR_NO_COMMAND', 'No command specified');
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
@@ -129,7 +130,7 @@ export function planContainer(input: CreateInput, id: string): CreatePlan {
   if (h.CgroupnsMode && h.CgroupnsMode !== 'host' && h.CgroupnsMode !== 'private') throw invalid('ERR_CGROUPNS', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
   h.CgroupnsMode = h.CgroupnsMode || (hostCgroupVersion() === 2 ? 'private' : 'host');
   checkMountPoints(h); // a bad or doubled -v/--mount/--tmpfs is a 400 at create, as in dockerd
-  if ((userConfig as ContainerConfig).StopSignal) parseSignal((userConfig as ContainerConfig).StopSignal as string); // dockerd checks the request's, not the image's
+  if (requested.StopSignal) parseSignal(requested.StopSignal); // dockerd checks the request's, not the image's
   h.LogConfig = { Type: h.LogConfig?.Type || 'k8s-file', Config: h.LogConfig?.Config ?? {} };
   if (!['k8s-file', 'json-file', 'none'].includes(h.LogConfig.Type)) {
     throw invalid('ERR_LOG_DRIVER', `logging driver "${h.LogConfig.Type}" is not supported by berthd (k8s-file, json-file or none)`);

@@ -113,7 +113,7 @@ export async function commitContainer(deps: FilesystemDeps, rec: ContainerRecord
       releaseLayer();
     }
     // the empty snapshot just applied is held by nothing (unless another image shares it)
-    if (empty) await deps.images.collectGarbage();
+    if (empty) await deps.images.dropLayerIfUnused(applied.chainId);
     return id;
   } finally {
     if (paused) await runtime.resume(rec.id).catch(() => undefined);

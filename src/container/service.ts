@@ -78,6 +78,11 @@ export function isActive(s: ContainerState): boolean {
   return s.status === 'running' || s.status === 'paused' || s.status === 'restarting';
 }
 
+/** A client can attach: at once when it runs, or at its next start (created, exited, restarting). */
+export function attachable(s: ContainerState): boolean {
+  return isActive(s) || s.status === 'created' || s.status === 'exited';
+}
+
 export class ContainerService {
   private readonly live = new Map<string, Live>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -595,24 +600,22 @@ export class ContainerService {
    * containers that cannot start again (dead, being removed).
    */
   async attachStream(rec: ContainerRecord, signal?: AbortSignal): Promise<AttachStream | undefined> {
+    if (!attachable(rec.state)) throw conflict('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
     if (rec.state.status === 'running' || rec.state.status === 'paused') return (await this.runtimeFor(rec)).attach(rec.id);
-    if (rec.state.status === 'created' || rec.state.status === 'exited' || rec.state.status === 'restarting') {
-      return new Promise((resolve) => {
-        const live = this.liveOf(rec.id);
-        const deliver = (stream: AttachStream | undefined) => {
-          if (signal?.aborted) {
-            stream?.detach();
-            resolve(undefined);
-          } else resolve(stream);
-        };
-        live.pendingAttach.push(deliver);
-        signal?.addEventListener('abort', () => {
-          live.pendingAttach = live.pendingAttach.filter((x) => x !== deliver);
+    return new Promise((resolve) => {
+      const live = this.liveOf(rec.id);
+      const deliver = (stream: AttachStream | undefined) => {
+        if (signal?.aborted) {
+          stream?.detach();
           resolve(undefined);
-        });
+        } else resolve(stream);
+      };
+      live.pendingAttach.push(deliver);
+      signal?.addEventListener('abort', () => {
+        live.pendingAttach = live.pendingAttach.filter((x) => x !== deliver);
+        resolve(undefined);
       });
-    }
-    throw conflict('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
+    });
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {

@@ -181,10 +181,10 @@ export class ImageService {
     for (let round = 0; round < 100; round++) {
       const batch = await candidates();
       if (batch.length === 0) break;
+      // What is reclaimed is the layers actually removed, as dockerd counts it: a layer other
+      // images still share frees nothing. (Sizes as the round starts: it only removes images.)
+      const layerSizes = new Map(this.deps.index.all().flatMap((r) => r.layers.map((l) => [l.chainId, l.size] as const)));
       for (const rec of batch) {
-        // What is reclaimed is the layers actually removed, as dockerd counts it: a layer
-        // other images still share frees nothing.
-        const layerSizes = new Map(this.deps.index.all().flatMap((r) => r.layers.map((l) => [l.chainId, l.size] as const)));
         try {
           const records = await this.remove(rec.id, { force: false, prune: true });
           deleted.push(...records);
@@ -297,9 +297,27 @@ export class ImageService {
 
   // ---- garbage collection -------------------------------------------------------
 
-  /** sweep() under the index lock, for callers outside it. */
-  async collectGarbage(): Promise<void> {
-    await this.deps.index.lock.run(() => this.sweep());
+  /** What image records and containers hold: their ChainIDs and blobs (leases aside). */
+  private held(): { chains: Set<string>; blobs: Set<string> } {
+    const chains = new Set<string>(this.deps.containerChains?.() ?? []);
+    const blobs = new Set<string>();
+    for (const rec of this.deps.index.all()) {
+      blobs.add(rec.id);
+      blobs.add(rec.manifest.digest);
+      for (const l of rec.layers) {
+        chains.add(l.chainId);
+        blobs.add(l.digest);
+      }
+    }
+    return { chains, blobs };
+  }
+
+  /** Remove one layer snapshot if nothing holds it (a commit's empty layer), without a whole sweep. */
+  async dropLayerIfUnused(chainId: Digest): Promise<void> {
+    await this.deps.index.lock.run(async () => {
+      if (this.leases.has(chainId) || this.held().chains.has(chainId) || !this.deps.layers.has(chainId)) return;
+      await this.deps.layers.remove(chainId);
+    });
   }
 
   /**
@@ -309,16 +327,7 @@ export class ImageService {
    * serves).
    */
   async sweep(): Promise<{ chains: Digest[]; blobs: number }> {
-    const keepChains = new Set<string>(this.deps.containerChains?.() ?? []);
-    const keepBlobs = new Set<string>();
-    for (const rec of this.deps.index.all()) {
-      keepBlobs.add(rec.id);
-      keepBlobs.add(rec.manifest.digest);
-      for (const l of rec.layers) {
-        keepChains.add(l.chainId);
-        keepBlobs.add(l.digest);
-      }
-    }
+    const { chains: keepChains, blobs: keepBlobs } = this.held();
     const removedChains: Digest[] = [];
     // Remove top layers first so a parent is never removed under a child.
     for (const chainId of this.deps.layers.list()) {

@@ -86,9 +86,12 @@ export function findInitBinary(): string | undefined {
   return INIT_CANDIDATES.find((p) => existsSync(p));
 }
 
-/** The host's cgroup layout: 2 when the unified hierarchy is mounted at /sys/fs/cgroup. */
+let cgroupVersion: 1 | 2 | undefined;
+
+/** The host's cgroup layout (read once): 2 when the unified hierarchy is mounted at /sys/fs/cgroup. */
 export function hostCgroupVersion(): 1 | 2 {
-  return existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1;
+  cgroupVersion ??= existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1;
+  return cgroupVersion;
 }
 
 type HostFacts = Pick<SpecFacts, 'arch' | 'kernel' | 'cgroupVersion' | 'capabilities' | 'sysctls' | 'thermalThrottlePaths' | 'cpuCount'>;

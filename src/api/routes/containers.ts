@@ -2,7 +2,7 @@
 import { bridge } from '../../container/attach.js';
 import type { ContainerRecord, CreateRequest } from '../../container/contract.js';
 import type { ExecConfig, ExecManager } from '../../container/exec.js';
-import { isActive, type ContainerService, type WaitCondition } from '../../container/service.js';
+import { attachable, isActive, type ContainerService, type WaitCondition } from '../../container/service.js';
 import { writeOutput } from '../../container/stdio.js';
 import { invalid, notFound, toBerthError } from '../../core/errors.js';
 import type { ImageService } from '../../image/service.js';
@@ -115,7 +115,7 @@ async function attach(deps: ContainerRoutesDeps, req: ApiRequest, res: ApiRespon
   const tty = rec.config.Tty === true;
   const detachKeys = q.get('detachKeys') ?? undefined;
   // An exited container is attached to its next start, as dockerd does (docker start -a).
-  if (stream && !isActive(rec.state) && rec.state.status !== 'created' && rec.state.status !== 'exited') {
+  if (stream && !attachable(rec.state)) {
     throw invalid('ERR_NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
   }
   // Register before answering, so a start that follows the 101 cannot be missed.
